@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Two executables over small library modules. The in-VM daemon
+// (coder-vm-bootstrap) must stay portable across seven distributions, so
+// nothing in its graph may import full Foundation (ICU) or link libcurl
+// directly (versioned symbols): see scripts/check-portability.sh.
+let package = Package(
+    name: "coder-vm-bootstrap",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "coder-vm-bootstrap", targets: ["coder-vm-bootstrap"]),
+        .executable(name: "coder-vm-seed", targets: ["coder-vm-seed"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Host side only: YAML in and out for the companion. Never a
+        // dependency of the daemon (it pulls in ICU).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C interop: module maps and thin shims, nothing else.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
+
+        .target(name: "WorkspaceSpec"),
+        .target(name: "SystemdSupport", dependencies: [
+            "CSystemd",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Fetch", dependencies: ["CCurl", "CCrypto"]),
+        .target(name: "Bootstrap", dependencies: [
+            "WorkspaceSpec", "SystemdSupport", "Fetch",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Seed", dependencies: [
+            "WorkspaceSpec",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "coder-vm-bootstrap", dependencies: [
+            "Bootstrap", "WorkspaceSpec", "SystemdSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "coder-vm-seed", dependencies: [
+            "Seed", "WorkspaceSpec",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec"]),
+        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
+        .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap"]),
+        .testTarget(name: "SeedTests", dependencies: ["Seed"]),
+    ]
+)

@@ -1,0 +1,4 @@
+import XCTest
+@testable import Bootstrap
+
+final class BootstrapPlaceholderTests: XCTestCase {}

@@ -1,0 +1,4 @@
+import XCTest
+@testable import Seed
+
+final class SeedPlaceholderTests: XCTestCase {}

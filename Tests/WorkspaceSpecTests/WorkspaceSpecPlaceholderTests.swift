@@ -1,0 +1,4 @@
+import XCTest
+@testable import WorkspaceSpec
+
+final class WorkspaceSpecPlaceholderTests: XCTestCase {}
