@@ -1,0 +1,167 @@
+/// Reads one mapping of the spec, collecting problems instead of throwing, so
+/// a person sees every mistake in one run. Each accessor marks its key as
+/// known; `finish()` reports the keys nobody asked for.
+final class SpecReader {
+    final class Diagnostics {
+        var all: [SpecDiagnostic] = []
+        func report(_ path: String, _ message: String, hint: String? = nil) {
+            all.append(SpecDiagnostic(path: path, message: message, hint: hint))
+        }
+    }
+
+    let path: String
+    let diagnostics: Diagnostics
+    private let values: [String: JSONValue]
+    private var known: [String] = []
+
+    init(_ values: [String: JSONValue], path: String, diagnostics: Diagnostics) {
+        self.values = values
+        self.path = path
+        self.diagnostics = diagnostics
+    }
+
+    /// A reader over `value`, or nil (with a diagnostic) when it is not a mapping.
+    static func mapping(_ value: JSONValue, path: String, diagnostics: Diagnostics) -> SpecReader? {
+        guard case .object(let fields) = value else {
+            diagnostics.report(path, "must be a mapping, not \(value.kindName)", hint: "write key: value pairs")
+            return nil
+        }
+        return SpecReader(fields, path: path, diagnostics: diagnostics)
+    }
+
+    func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func report(_ key: String, _ message: String, hint: String? = nil) {
+        diagnostics.report(childPath(key), message, hint: hint)
+    }
+
+    func report(_ key: String, _ problem: FieldRules.Problem?) {
+        if let problem { report(key, problem.message, hint: problem.hint) }
+    }
+
+    /// The raw value; `null` counts as absent.
+    func value(_ key: String, required: Bool = false) -> JSONValue? {
+        known.append(key)
+        guard let value = values[key], value != .null else {
+            if required { report(key, "is required") }
+            return nil
+        }
+        return value
+    }
+
+    func string(_ key: String, required: Bool = false) -> String? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .string(let text) = value else {
+            report(key, "must be a string, not \(value.kindName)", hint: "quote the value")
+            return nil
+        }
+        if required, text.isEmpty { report(key, "must not be empty") }
+        return text
+    }
+
+    func bool(_ key: String) -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard case .bool(let flag) = value else {
+            report(key, "must be true or false, not \(value.kindName)", hint: "write true or false without quotes")
+            return nil
+        }
+        return flag
+    }
+
+    func int(_ key: String) -> Int? {
+        guard let value = value(key) else { return nil }
+        guard case .int(let number) = value, let int = Int(exactly: number) else {
+            report(key, "must be a whole number, not \(value.kindName)", hint: "write the number without quotes")
+            return nil
+        }
+        return int
+    }
+
+    /// A string that must be one of `T`'s raw values.
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) -> T? where T.RawValue == String {
+        guard let text = string(key) else { return nil }
+        guard let choice = T(rawValue: text) else {
+            report(key, "\(FieldRules.quoted(text)) is not a choice here",
+                   hint: "use one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            return nil
+        }
+        return choice
+    }
+
+    /// A list of strings, each checked by `rule` with its indexed path.
+    func strings(_ key: String, rule: (String) -> FieldRules.Problem? = { _ in nil }) -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let items) = value else {
+            report(key, "must be a list, not \(value.kindName)", hint: "write [a, b] or one '- item' per line")
+            return nil
+        }
+        var result: [String] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = "\(childPath(key))[\(index)]"
+            guard case .string(let text) = item else {
+                diagnostics.report(itemPath, "must be a string, not \(item.kindName)", hint: "quote the value")
+                continue
+            }
+            if let problem = rule(text) { diagnostics.report(itemPath, problem.message, hint: problem.hint) }
+            result.append(text)
+        }
+        return result
+    }
+
+    /// A mapping of string to string, each entry checked by `rule(key, value)`.
+    func stringMap(_ key: String, rule: (String, String) -> FieldRules.Problem? = { _, _ in nil }) -> [String: String]? {
+        guard let value = value(key), let reader = SpecReader.mapping(value, path: childPath(key), diagnostics: diagnostics) else {
+            return nil
+        }
+        var result: [String: String] = [:]
+        for entryKey in reader.values.keys.sorted() {
+            guard let text = reader.string(entryKey) else { continue }
+            reader.report(entryKey, rule(entryKey, text))
+            result[entryKey] = text
+        }
+        return result
+    }
+
+    func object(_ key: String) -> [String: JSONValue]? {
+        guard let value = value(key) else { return nil }
+        guard case .object(let fields) = value else {
+            report(key, "must be a mapping, not \(value.kindName)", hint: "write key: value pairs")
+            return nil
+        }
+        return fields
+    }
+
+    /// A nested section read by `read`, or nil when absent or not a mapping.
+    func section<T>(_ key: String, required: Bool = false, _ read: (SpecReader) -> T) -> T? {
+        guard let value = value(key, required: required),
+              let reader = SpecReader.mapping(value, path: childPath(key), diagnostics: diagnostics) else { return nil }
+        defer { reader.finish() }
+        return read(reader)
+    }
+
+    /// Reports every key that no accessor asked for.
+    func finish() {
+        for key in values.keys.sorted() where !known.contains(key) {
+            let lowered = key.lowercased()
+            let suggestion = known.first { $0.lowercased().hasPrefix(lowered) || lowered.hasPrefix($0.lowercased()) }
+                ?? known.min { editDistance($0, key) < editDistance($1, key) }.flatMap { editDistance($0, key) <= max(2, key.count / 3) ? $0 : nil }
+            let hint = suggestion.map { "did you mean \($0)?" }
+                ?? "known fields here: \(Array(Set(known)).sorted().joined(separator: ", "))"
+            report(key, "unknown field", hint: hint)
+        }
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints on misspelt keys.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.lowercased()), b = Array(b.lowercased())
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}

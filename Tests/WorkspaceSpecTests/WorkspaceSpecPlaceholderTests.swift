@@ -1,4 +1,0 @@
-import XCTest
-@testable import WorkspaceSpec
-
-final class WorkspaceSpecPlaceholderTests: XCTestCase {}
