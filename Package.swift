@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CGlibcCompat"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
 
@@ -41,11 +42,15 @@ let package = Package(
             "WorkspaceSpec",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .executableTarget(name: "coder-vm-bootstrap", dependencies: [
-            "Bootstrap", "WorkspaceSpec", "SystemdSupport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .executableTarget(
+            name: "coder-vm-bootstrap",
+            dependencies: [
+                "Bootstrap", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--wrap=hypotf"])]
+        ),
         .executableTarget(name: "coder-vm-seed", dependencies: [
             "Seed", "WorkspaceSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,3 +1,4 @@
+import CGlibcCompat
 import ArgumentParser
 import WorkspaceSpec
 

@@ -1,0 +1,54 @@
+# Entry points. The README's two commands are `make demo` and `make test`;
+# .ci/run calls `make test` on a fresh clone.
+SWIFT_RELEASE := swift build -c release --static-swift-stdlib
+DAEMON := .build/release/coder-vm-bootstrap
+SEED := .build/release/coder-vm-seed
+DEPS_STAMP := .cache/deps.stamp
+
+.PHONY: all deps build release portability unit-test system-test vm-test test demo deb bench clean
+
+all: build
+
+$(DEPS_STAMP): scripts/install-deps.sh Tests/requirements.txt
+	scripts/install-deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+deps: $(DEPS_STAMP)
+
+build: deps
+	swift build
+
+release: deps
+	$(SWIFT_RELEASE) --product coder-vm-bootstrap
+	$(SWIFT_RELEASE) --product coder-vm-seed
+
+portability: release
+	scripts/check-portability.sh $(DAEMON)
+
+# Unit tests: every module against real parts (libcurl and an HTTP server,
+# sd_notify and journald sockets, cloud-init's schema validator).
+unit-test: deps
+	swift build --build-tests
+	swift test --skip-build --parallel --num-workers 2
+
+# The daemon on a real systemd (systemd-nspawn) with real sshd and docker.
+system-test: release
+	python3 -m pytest -q Tests/system
+
+# One boot and one reboot of a real Debian 12 VM seeded by coder-vm-seed.
+vm-test: deb
+	python3 -m pytest -q Tests/vm
+
+test: unit-test portability
+
+deb: release
+	packaging/deb/build.sh
+
+demo: deb
+	scripts/demo.sh
+
+bench: release
+	bench/run.sh
+
+clean:
+	rm -rf .build .build-* .cache/deps.stamp out
