@@ -1,4 +1,0 @@
-import XCTest
-@testable import Bootstrap
-
-final class BootstrapPlaceholderTests: XCTestCase {}
