@@ -225,7 +225,7 @@ public struct DockerSettings: Encodable, Equatable, Sendable {
 
 /// The parts the daemon converges; their names are used in `readiness.required`,
 /// journal fields (`COMPONENT=`) and `status`.
-public enum ComponentName: String, Encodable, Equatable, Hashable, Sendable, CaseIterable, Comparable {
+public enum ComponentName: String, Codable, Equatable, Hashable, Sendable, CaseIterable, Comparable {
     case ssh, docker
     case codeServer = "code-server"
     case agent

@@ -1,0 +1,88 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import WorkspaceSpec
+
+/// Where a component is in its life; shown by `status`, `/status` and journal entries.
+public enum ComponentState: String, Codable, Sendable {
+    /// Waiting for what it depends on.
+    case pending
+    /// Making the machine match the spec (packages, files, downloads).
+    case converging
+    /// Its unit was started; waiting for the first healthy probe.
+    case starting
+    case ready
+    /// Probes fail; it will be restarted if this goes on.
+    case unhealthy
+    case restarting
+    /// Gave up: the restart budget is spent or converging failed.
+    case failed
+    /// Turned off in the spec.
+    case disabled
+}
+
+/// One stage of a component's start with how long it took, e.g. download 812 ms.
+public struct StageTiming: Codable, Equatable, Sendable {
+    public var stage: String
+    public var milliseconds: Int
+}
+
+public struct ComponentStatus: Codable, Equatable, Sendable {
+    public var name: ComponentName
+    public var state: ComponentState
+    public var required: Bool
+    /// One line on what is happening now ("downloading 41% of 120 MB").
+    public var detail: String?
+    public var lastError: String?
+    public var restarts: Int = 0
+    public var stages: [StageTiming] = []
+    /// Milliseconds from daemon start to the first healthy probe.
+    public var readyAfterMilliseconds: Int?
+    /// The last lines of the unit's journal when it failed.
+    public var journalTail: [String]?
+
+    public init(name: ComponentName, state: ComponentState, required: Bool) {
+        self.name = name
+        self.state = state
+        self.required = required
+    }
+}
+
+/// The workspace as a whole. Contains no secrets: it is served on the
+/// readiness port and written to a world-readable file.
+public struct WorkspaceStatus: Codable, Equatable, Sendable {
+    public enum Phase: String, Codable, Sendable {
+        case starting, ready, degraded, failed, stopping
+    }
+
+    public var phase: Phase
+    /// The one-line summary that is also systemd's STATUS=.
+    public var summary: String
+    public var components: [ComponentStatus]
+    public var daemonPID: Int32
+    public var daemonVersion: String
+    public var startedAt: Date
+    public var updatedAt: Date
+    public var readyAfterMilliseconds: Int?
+    public var specPath: String?
+    public var host: String?
+    public var notes: [String] = []
+
+    /// The phase that follows from the components: failed when a required one
+    /// failed, starting while a required one has not come up yet, degraded
+    /// while anything enabled is unwell, else ready.
+    public static func phase(of components: [ComponentStatus]) -> Phase {
+        let required = components.filter(\.required)
+        if required.contains(where: { $0.state == .failed }) { return .failed }
+        if required.contains(where: { [.pending, .converging, .starting].contains($0.state) }) { return .starting }
+        let enabled = components.filter { $0.state != .disabled }
+        return enabled.allSatisfy { $0.state == .ready } ? .ready : .degraded
+    }
+
+    /// What /readyz answers: every required component is healthy now.
+    public var isReady: Bool {
+        components.filter(\.required).allSatisfy { $0.state == .ready }
+    }
+}
