@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Two executables over small library modules. The in-VM daemon
@@ -15,6 +15,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Without its Foundation trait: the daemon stays FoundationEssentials-only.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0", traits: []),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         // Host side only: YAML in and out for the companion. Never a
         // dependency of the daemon (it pulls in ICU).
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -37,6 +40,8 @@ let package = Package(
         .target(name: "Bootstrap", dependencies: [
             "WorkspaceSpec", "SystemdSupport", "Fetch",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "Seed", dependencies: [
             "WorkspaceSpec",
