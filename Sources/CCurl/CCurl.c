@@ -1,4 +1,117 @@
 #include "CCurl.h"
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
 
-int ccurl_load(void) { return dlopen("libcurl.so.4", RTLD_NOW) ? 0 : -1; }
+// The subset of libcurl the daemon uses, filled by dlsym().
+static struct {
+    CURLcode (*global_init)(long flags);
+    char *(*version)(void);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *handle);
+    CURLcode (*easy_perform)(CURL *handle);
+    const char *(*easy_strerror)(CURLcode code);
+    CURLcode (*easy_setopt)(CURL *handle, CURLoption option, ...);
+    CURLcode (*easy_getinfo)(CURL *handle, CURLINFO info, ...);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *string);
+    void (*slist_free_all)(struct curl_slist *list);
+} lib;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_status = -1;
+static char load_error[512];
+
+#define RESOLVE(field, symbol)                                                 \
+    do {                                                                       \
+        *(void **)(&lib.field) = dlsym(handle, symbol);                        \
+        if (!lib.field) {                                                      \
+            snprintf(load_error, sizeof load_error,                            \
+                     "libcurl.so.4 has no symbol %s", symbol);                 \
+            return;                                                            \
+        }                                                                      \
+    } while (0)
+
+static void load(void) {
+    void *handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error, "%s", why ? why : "dlopen(libcurl.so.4) failed");
+        return;
+    }
+    RESOLVE(global_init, "curl_global_init");
+    RESOLVE(version, "curl_version");
+    RESOLVE(easy_init, "curl_easy_init");
+    RESOLVE(easy_cleanup, "curl_easy_cleanup");
+    RESOLVE(easy_perform, "curl_easy_perform");
+    RESOLVE(easy_strerror, "curl_easy_strerror");
+    RESOLVE(easy_setopt, "curl_easy_setopt");
+    RESOLVE(easy_getinfo, "curl_easy_getinfo");
+    RESOLVE(slist_append, "curl_slist_append");
+    RESOLVE(slist_free_all, "curl_slist_free_all");
+    // Not thread-safe in older libcurl, hence inside the once-block.
+    CURLcode code = lib.global_init(CURL_GLOBAL_DEFAULT);
+    if (code != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "curl_global_init failed: %s",
+                 lib.easy_strerror(code));
+        return;
+    }
+    load_status = 0;
+}
+
+int ccurl_load(void) {
+    pthread_once(&load_once, load);
+    return load_status;
+}
+
+const char *ccurl_load_error(void) {
+    pthread_once(&load_once, load);
+    return load_status == 0 ? NULL : load_error;
+}
+
+const char *ccurl_version(void) { return lib.version(); }
+CURL *ccurl_easy_init(void) { return lib.easy_init(); }
+void ccurl_easy_cleanup(CURL *handle) { lib.easy_cleanup(handle); }
+CURLcode ccurl_easy_perform(CURL *handle) { return lib.easy_perform(handle); }
+const char *ccurl_easy_strerror(CURLcode code) { return lib.easy_strerror(code); }
+
+CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value) {
+    return lib.easy_setopt(handle, option, value);
+}
+
+CURLcode ccurl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return lib.easy_setopt(handle, option, value);
+}
+
+CURLcode ccurl_setopt_ptr(CURL *handle, CURLoption option, const void *value) {
+    return lib.easy_setopt(handle, option, value);
+}
+
+CURLcode ccurl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *list) {
+    return lib.easy_setopt(handle, option, list);
+}
+
+CURLcode ccurl_setopt_write_callback(CURL *handle, CURLoption option, curl_write_callback callback) {
+    return lib.easy_setopt(handle, option, callback);
+}
+
+CURLcode ccurl_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callback callback) {
+    return lib.easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
+CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return lib.easy_getinfo(handle, info, value);
+}
+
+CURLcode ccurl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
+    return lib.easy_getinfo(handle, info, value);
+}
+
+CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, const char **value) {
+    return lib.easy_getinfo(handle, info, value);
+}
+
+struct curl_slist *ccurl_slist_append(struct curl_slist *list, const char *string) {
+    return lib.slist_append(list, string);
+}
+
+void ccurl_slist_free_all(struct curl_slist *list) { lib.slist_free_all(list); }

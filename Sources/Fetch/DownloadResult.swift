@@ -1,0 +1,23 @@
+// What a successful download did.
+
+public struct DownloadResult: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// A new file was installed at the destination.
+        case downloaded
+        /// The server answered 304: the file at the destination is current.
+        case notModified
+    }
+
+    public var outcome: Outcome
+    /// Body bytes received over the network, over all attempts (0 for a 304).
+    public var bytesTransferred: Int64
+    /// Status of the last response (200, 206 or 304).
+    public var httpStatus: Int
+    /// ETag of the file at the destination, if the server sent one.
+    public var etag: String?
+    /// Hex SHA-256 of the file now at the destination.
+    public var sha256: String
+    public var duration: Duration
+    /// HTTP requests made, the first included.
+    public var attempts: Int
+}
