@@ -1,0 +1,4 @@
+import XCTest
+@testable import Fetch
+
+final class FetchPlaceholderTests: XCTestCase {}

@@ -1,0 +1,4 @@
+import XCTest
+@testable import SystemdSupport
+
+final class SystemdSupportPlaceholderTests: XCTestCase {}
