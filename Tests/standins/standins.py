@@ -1,0 +1,177 @@
+"""Helpers for tests that use the STAND-IN code-server and Coder (host side).
+
+    import sys; sys.path.insert(0, "<repo>/Tests/standins")
+    from standins import CoderServer, build_code_server_tarball, AGENT_STANDIN, wait_until
+
+    tarball = build_code_server_tarball("4.96.4", "amd64", tmp_path)
+    with CoderServer(tmp_path / "coder") as coder:        # starts coder_server.py
+        coder.url                     # "http://127.0.0.1:<port>/" (the host's view)
+        coder.url_for("10.0.2.2")     # the same server as a qemu guest sees it
+        coder.wait_for_report(lambda r: r["status"] == 200, timeout=30)
+        coder.set_agent_exit_code(3); coder.replace_binary(); coder.set_valid_tokens(["t"])
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = pathlib.Path(__file__).resolve().parent
+CODE_SERVER_MAKE_TARBALL = HERE / "code-server" / "make-tarball.sh"
+CODE_SERVER_SCRIPT = HERE / "code-server" / "code-server.py"
+CODER_SERVER = HERE / "coder" / "coder_server.py"
+AGENT_STANDIN = HERE / "coder" / "coder-agent-standin"
+
+
+class Timeout(AssertionError):
+    pass
+
+
+def wait_until(predicate, timeout, interval=0.1, message="condition"):
+    """Polls predicate() until it returns something truthy (which is returned) or
+    raises Timeout after `timeout` seconds. Exceptions from predicate count as
+    "not yet" and the last one is reported on timeout."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001 - polling
+            last_error = e
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_error!r})" if last_error else ""
+            raise Timeout(f"timed out after {timeout}s waiting for {message}{detail}")
+        time.sleep(interval)
+
+
+def build_code_server_tarball(version, arch, outdir):
+    """Runs make-tarball.sh; returns the path of code-server-VERSION-linux-ARCH.tar.gz."""
+    out = subprocess.run([str(CODE_SERVER_MAKE_TARBALL), version, arch, str(outdir)],
+                         check=True, capture_output=True, text=True)
+    return pathlib.Path(out.stdout.strip().splitlines()[-1])
+
+
+class CoderServer:
+    """The stand-in Coder server as a subprocess. Context manager; stop() is idempotent."""
+
+    def __init__(self, state_dir, *, bind="127.0.0.1", port=0, agent_binary=None,
+                 tls_cert=None, tls_key=None, interval=None, python=sys.executable):
+        self.state_dir = pathlib.Path(state_dir)
+        self.bind = bind
+        self.requested_port = port
+        self.agent_binary = pathlib.Path(agent_binary or AGENT_STANDIN)
+        self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.interval = interval
+        self.python = python
+        self.proc = None
+        self.port = None
+
+    # -- lifecycle
+    def start(self, timeout=10):
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [self.python, str(CODER_SERVER), "--port", str(self.requested_port), "--bind", self.bind,
+               "--agent-binary", str(self.agent_binary), "--state-dir", str(self.state_dir)]
+        if self.tls_cert:
+            cmd += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
+        if self.interval is not None:
+            cmd += ["--interval", str(self.interval)]
+        self.stderr_path = self.state_dir / "server.stderr"
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(self.stderr_path, "ab"),
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("PORT="):
+            self.stop()
+            raise RuntimeError(f"coder stand-in did not start: {line!r} {self.stderr_path.read_text()}")
+        self.port = int(line.strip().split("=", 1)[1])
+        return self
+
+    def stop(self, timeout=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- addresses
+    @property
+    def scheme(self):
+        return "https" if self.tls_cert else "http"
+
+    @property
+    def url(self):
+        return self.url_for("127.0.0.1" if self.bind in ("0.0.0.0", "") else self.bind)
+
+    def url_for(self, host):
+        """The access URL as seen from elsewhere, e.g. url_for("10.0.2.2") in a qemu guest."""
+        return f"{self.scheme}://{host}:{self.port}/"
+
+    # -- control API
+    def _call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url.rstrip("/") + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        ctx = None
+        if self.tls_cert:
+            import ssl
+            ctx = ssl.create_default_context(cafile=str(self.tls_cert))
+            ctx.check_hostname = False
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+            return json.loads(r.read())
+
+    def requests(self):
+        return self._call("GET", "/_standin/requests")
+
+    def reports(self):
+        return self._call("GET", "/_standin/reports")
+
+    def state(self):
+        return self._call("GET", "/_standin/state")
+
+    def set_agent_exit_code(self, code):
+        """Later agent check-ins are told to exit with `code` (None resets)."""
+        return self._call("POST", "/_standin/agent-behaviour", {"exit_code": code})
+
+    def replace_binary(self, version=None, path=None):
+        body = {}
+        if version:
+            body["version"] = version
+        if path:
+            body["path"] = str(path)
+        return self._call("POST", "/_standin/replace-binary", body)
+
+    def set_valid_tokens(self, tokens):
+        return self._call("POST", "/_standin/tokens", {"valid": None if tokens is None else list(tokens)})
+
+    def set_download_faults(self, mode="status", status=500, count=1):
+        return self._call("POST", "/_standin/download-faults", {"mode": mode, "status": status, "count": count})
+
+    def wait_for_report(self, predicate=lambda r: True, timeout=30):
+        """The first recorded agent report (server record: time, status, token,
+        received_headers, answer, report) for which predicate(record) holds."""
+        def find():
+            return next((r for r in self.reports() if predicate(r)), None)
+        return wait_until(find, timeout, interval=0.2, message="an agent report")
+
+    def etag(self, arch="amd64"):
+        return self.state()["etags"][arch]
+
+
+def run_code_server(release_dir, *args, env=None, **kwargs):
+    """Runs <release_dir>/bin/code-server ARGS to completion (for --version etc.)."""
+    return subprocess.run([str(pathlib.Path(release_dir) / "bin" / "code-server"), *args],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, **kwargs)
