@@ -73,7 +73,8 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     static func text(_ status: WorkspaceStatus) -> String {
-        var lines = ["\(status.phase.rawValue): \(status.summary)"]
+        // The summary already begins with "ready:", "degraded:" or "failed:".
+        var lines = [status.phase == .starting ? "starting: \(status.summary)" : status.summary]
         if let ready = status.readyAfterMilliseconds { lines.append("ready after \(ready) ms") }
         lines.append("")
         for component in status.components where component.state != .disabled {

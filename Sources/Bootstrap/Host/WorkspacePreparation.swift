@@ -16,6 +16,10 @@ struct WorkspacePreparation {
 
     /// Returns the user as the system now knows it.
     func run(report: @Sendable (String) -> Void) async throws -> UserIdentity {
+        // cloud-init's bootcmd makes the folder 0700 (umask 077) for the spec;
+        // the user must reach its token folder and status file inside it.
+        try AtomicFile.makeDirectories(paths.runtime)
+        chmod(paths.runtime, 0o755)
         let name = spec.user.name
         if UserIdentity.lookup(name) == nil {
             report("creating user \(name)")

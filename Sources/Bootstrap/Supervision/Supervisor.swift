@@ -36,9 +36,14 @@ struct Supervisor: Sendable {
                     Task { await afterFirstReady() }
                 }
                 firstReady = false
-                try await watch(&systemdRestartsSeen)
+                try await watch(&systemdRestartsSeen, &history)
             } catch is CancellationError {
                 return
+            } catch is BudgetSpent {
+                await markFailed()
+                history.reset()
+                try? await Task.sleep(for: policy.cooldown)
+                continue
             } catch {
                 await board.update(name) { $0.state = .unhealthy; $0.lastError = "\(error)" }
                 logger.warning("\(error)", metadata: ["stage": "supervise", MessageID.metadataKey: .messageID(.componentUnhealthy)])
@@ -109,7 +114,7 @@ struct Supervisor: Sendable {
 
     /// Probes until `failureThreshold` probes in a row fail; counts the
     /// restarts systemd did on its own (a crash it already healed).
-    private func watch(_ systemdRestartsSeen: inout UInt32) async throws {
+    private func watch(_ systemdRestartsSeen: inout UInt32, _ history: inout RestartHistory) async throws {
         var failures = 0
         while true {
             try await Task.sleep(for: policy.probeInterval)
@@ -120,6 +125,11 @@ struct Supervisor: Sendable {
                 await board.update(name) { $0.restarts += extra }
                 logger.notice("systemd restarted \(component.unit) \(extra) time(s)", metadata: [
                     "stage": "supervise", MessageID.metadataKey: .messageID(.componentRestarted)])
+                // A crash loop systemd heals each time still spends the budget.
+                for _ in 0..<extra where !history.record(at: .now, policy: policy) {
+                    await board.update(name) { $0.lastError = "\(component.unit) keeps exiting (\(history.countInWindow) restarts in \(policy.window))" }
+                    throw BudgetSpent()
+                }
             }
             switch await component.probe() {
             case .healthy:
@@ -135,6 +145,8 @@ struct Supervisor: Sendable {
             }
         }
     }
+
+    private struct BudgetSpent: Error {}
 
     private func markFailed() async {
         let tail = (try? await HostCommand(["journalctl", "--unit", component.unit, "--lines", "10", "--no-pager", "--output", "cat"]).run())

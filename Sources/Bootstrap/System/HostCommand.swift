@@ -54,7 +54,7 @@ public struct HostCommand: Sendable {
         env["LC_ALL"] = "C.UTF-8"
         let overrides = Dictionary(uniqueKeysWithValues: env.map { (Environment.Key(rawValue: $0.key)!, Optional($0.value)) })
         let result = try await Subprocess.run(
-            .name(arguments[0]), arguments: Arguments(Array(arguments.dropFirst())),
+            arguments[0].contains("/") ? .path(FilePath(arguments[0])) : .name(arguments[0]), arguments: Arguments(Array(arguments.dropFirst())),
             environment: .inherit.updating(overrides), workingDirectory: user.map { FilePath($0.home) },
             platformOptions: options, input: .string(input ?? ""),
             output: .string(limit: 1 << 20), error: .combinedWithOutput)

@@ -1,4 +1,0 @@
-import XCTest
-@testable import SystemdSupport
-
-final class SystemdSupportPlaceholderTests: XCTestCase {}

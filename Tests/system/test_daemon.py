@@ -1,0 +1,185 @@
+"""coder-vm-bootstrap on a real systemd (systemd-nspawn booting the Debian 12
+test image): real sshd, docker, journald and sd-bus; code-server and the Coder
+server/agent are the stand-ins in Tests/standins (named as such).
+
+Needs the release build (`make system-test` builds it) and root.
+"""
+import functools
+import hashlib
+import http.server
+import json
+import pathlib
+import subprocess
+import sys
+import threading
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
+import standins  # noqa: E402
+from nspawn import wait_until  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+DAEMON = REPO / ".build" / "release" / "coder-vm-bootstrap"
+CODE_SERVER_VERSION = "4.96.4"
+USER = "coder"
+# Ports inside the container that relay to the host's stand-in servers.
+CODER_PORT, FILES_PORT = 7080, 7081
+
+
+class FileServer:
+    """Serves a folder on host loopback and counts the requests per path."""
+
+    def __init__(self, folder):
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=str(folder), **kwargs)
+
+            def do_GET(self):
+                outer.requests.append(self.path)
+                super().do_GET()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def stand_ins(tmp_path_factory):
+    if not DAEMON.exists():
+        pytest.fail(f"{DAEMON} is missing: run `make release` first")
+    folder = tmp_path_factory.mktemp("standins")
+    tarball = standins.build_code_server_tarball(CODE_SERVER_VERSION, "amd64", folder / "files")
+    files = FileServer(folder / "files")
+    coder = standins.CoderServer(folder / "coder").start()
+    key = folder / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "system-test", "-f", str(key)], check=True)
+    yield {"tarball": tarball, "files": files, "coder": coder, "key": key,
+           "sha256": hashlib.sha256(tarball.read_bytes()).hexdigest()}
+    coder.stop()
+    files.stop()
+
+
+def spec(stand_ins, token):
+    return {
+        "apiVersion": "coder-vm-bootstrap/v1",
+        "workspace": {"owner": "alice", "name": "dev", "id": "5d1f3a8e-0000-4000-8000-000000000001"},
+        "user": {"name": USER, "sshAuthorizedKeys": [stand_ins["key"].with_suffix(".pub").read_text().strip()]},
+        "coder": {"accessURL": f"http://127.0.0.1:{CODER_PORT}/", "token": token},
+        "codeServer": {
+            "version": CODE_SERVER_VERSION,
+            "downloadURL": f"http://127.0.0.1:{FILES_PORT}/code-server-{{version}}-linux-{{arch}}.tar.gz",
+            "sha256": {"amd64": stand_ins["sha256"]},
+        },
+    }
+
+
+def install(c, stand_ins, token):
+    """Installs the daemon the way the .deb does, with this boot's spec."""
+    c.write_file("/usr/bin/coder-vm-bootstrap", DAEMON.read_bytes(), mode=0o755)
+    for unit in ("coder-vm-bootstrap.service", "code-server@.service", "coder-agent@.service"):
+        c.write_file(f"/lib/systemd/system/{unit}", (REPO / "units" / unit).read_text())
+    # /run is the container's own tmpfs: write it from inside, as cloud-init's bootcmd does.
+    c.run("umask 077 && mkdir -p /run/coder-vm-bootstrap && cat > /run/coder-vm-bootstrap/spec.json",
+          input=json.dumps(spec(stand_ins, token)))
+    c.forward_to_host(CODER_PORT, stand_ins["coder"].port)
+    c.forward_to_host(FILES_PORT, stand_ins["files"].port)
+    c.systemctl("daemon-reload")
+
+
+def status(c):
+    return json.loads(c.run(["coder-vm-bootstrap", "status", "--json"], check=False).stdout)
+
+
+def ssh(stand_ins, port, *args, password=False):
+    options = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+               "-o", "ConnectTimeout=10", "-p", str(port)]
+    if password:
+        options += ["-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "PubkeyAuthentication=no"]
+    else:
+        options += ["-i", str(stand_ins["key"])]
+    return subprocess.run(["ssh", *options, f"{USER}@127.0.0.1", *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def workspace(stand_ins, tmp_path_factory):
+    """One container through two boots: the first cold, the second warm with a new token."""
+    import nspawn
+    reason = nspawn.can_run()
+    if reason:
+        pytest.skip(f"systemd-nspawn tests: {reason}")
+    workdir = tmp_path_factory.mktemp("workspace")
+    containers = []
+
+    def boot(token):
+        c = nspawn.Container(nspawn.find_image() / "rootfs", name=f"ws{len(containers)}", workdir=workdir,
+                             keep_workdir=True).start()
+        containers.append(c)
+        install(c, stand_ins, token)
+        # Blocks until READY=1 (Type=notify): the unit's start job ends then.
+        c.systemctl("start", "coder-vm-bootstrap.service")
+        return c
+
+    yield boot
+    for c in containers:
+        c.stop()
+
+
+def test_workspace_comes_up_ready_through_ready_notification(workspace, stand_ins):
+    c = workspace("token-of-boot-1")
+    assert c.systemctl("is-active", "coder-vm-bootstrap.service").stdout.strip() == "active"
+    text = c.unit_property("coder-vm-bootstrap.service", "StatusText")
+    assert text == "ready: ssh docker code-server agent", text
+
+    st = status(c)
+    assert st["phase"] == "ready"
+    assert {x["name"]: x["state"] for x in st["components"]} == {
+        "ssh": "ready", "docker": "ready", "code-server": "ready", "agent": "ready"}
+    assert all(x["readyAfterMilliseconds"] is not None and x["stages"] for x in st["components"])
+
+    # SSH: the key works, a password is not even offered.
+    port = c.expose(22)
+    assert ssh(stand_ins, port, "id", "-un").stdout.strip() == USER
+    refused = ssh(stand_ins, port, "true", password=True)
+    assert refused.returncode == 255 and "Permission denied (publickey)" in refused.stderr, refused.stderr
+
+    # docker answers, and the user may use it without sudo.
+    ping = c.run(["curl", "-s", "--unix-socket", "/run/docker.sock", "http://docker/_ping"])
+    assert ping.stdout == "OK"
+    assert "docker" in c.run(["id", "-nG", USER]).stdout.split()
+
+    # code-server and the agent run as the user under their template units.
+    for unit in (f"code-server@{USER}.service", f"coder-agent@{USER}.service"):
+        pid = c.unit_property(unit, "MainPID")
+        assert c.run(["ps", "-o", "user=", "-p", pid]).stdout.strip() == USER, unit
+    assert c.http_get(13337, "/healthz")[0] == 200
+
+    # The Coder stand-in got the token of this boot, from a 0600 file.
+    record = stand_ins["coder"].wait_for_report(lambda r: r.get("token") == "token-of-boot-1")
+    report = record["report"]
+    assert report["token_source"] == "file" and report["token_file_mode"] == "0600", report
+    assert report["user"] == USER
+
+    # The readiness endpoint agrees.
+    assert c.http_get(13380, "/readyz")[0] == 200
+
+
+
+def test_warm_boot_revalidates_agent_with_304_and_downloads_nothing_else(workspace, stand_ins):
+    before_files = len(stand_ins["files"].requests)
+    c = workspace("token-of-boot-2")
+    assert c.systemctl("is-active", "coder-vm-bootstrap.service").stdout.strip() == "active"
+    assert len(stand_ins["files"].requests) == before_files, "code-server was downloaded again"
+    agent_requests = [r for r in stand_ins["coder"].requests() if r["path"].startswith("/bin/coder-linux-")]
+    assert agent_requests[0]["status"] == 200
+    assert agent_requests[-1]["if_none_match"] and agent_requests[-1]["status"] == 304, agent_requests
+    stand_ins["coder"].wait_for_report(lambda r: r.get("token") == "token-of-boot-2")
