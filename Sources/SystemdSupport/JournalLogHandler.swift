@@ -119,6 +119,18 @@ public struct JournalLogHandler: LogHandler {
         }
     }
 
+    /// The pre-1.11 entry point, forwarding to `log(event:)`, so callers of
+    /// the deprecated methods reach it directly whatever swift-log 1.11+
+    /// resolves: some releases route these defaults through each other
+    /// (swift-log#503).
+    public func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
+        source: String, file: String, function: String, line: UInt
+    ) {
+        log(event: LogEvent(level: level, message: message, metadata: metadata, source: source,
+                            file: file, function: function, line: line))
+    }
+
     /// Handler metadata, then the provider's, then the call's: the later
     /// wins, as in swift-log's own handlers.
     private func mergedMetadata(_ explicit: Logger.Metadata?) -> Logger.Metadata {

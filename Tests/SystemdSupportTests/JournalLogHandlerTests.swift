@@ -79,6 +79,38 @@ final class JournalLogHandlerTests: XCTestCase {
         XCTAssertFalse(result.stderr.contains(Self.secret))
     }
 
+    /// With a real journald (nspawn system tests, a VM): the entry can be
+    /// found by its fields with journalctl, as an operator would.
+    func testEntryIsFoundInTheRealJournalByItsFields() throws {
+        guard FileManager.default.fileExists(atPath: "/run/systemd/system"), Journal.isAvailable,
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/journalctl")
+        else {
+            throw XCTSkip("needs a running journald; runs in the nspawn system tests")
+        }
+        let run = UUID().uuidString
+        let logger = Logger(label: "bootstrap") {
+            JournalLogHandler(label: $0, identifier: "coder-vm-bootstrap-test", destination: .journal)
+        }
+        logger.notice("workspace ready", metadata: [
+            "component": "workspace", "test_run": "\(run)",
+            MessageID.metadataKey: .messageID(.workspaceReady), "token": "\(Self.secret)",
+        ])
+        // --sync returns once journald has written everything sent before it.
+        XCTAssertEqual(try runProcess("/usr/bin/journalctl", ["--sync"]).status, 0)
+        let result = try runProcess("/usr/bin/journalctl", ["-o", "json", "--no-pager", "TEST_RUN=\(run)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, result.stdout)
+        let entry = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(entry["MESSAGE"] as? String, "workspace ready")
+        XCTAssertEqual(entry["PRIORITY"] as? String, "5")
+        XCTAssertEqual(entry["COMPONENT"] as? String, "workspace")
+        XCTAssertEqual(entry["MESSAGE_ID"] as? String, MessageID.workspaceReady.rawValue)
+        XCTAssertEqual(entry["SYSLOG_IDENTIFIER"] as? String, "coder-vm-bootstrap-test")
+        XCTAssertEqual(entry["TOKEN"] as? String, "<redacted>")
+        XCTAssertFalse(result.stdout.contains(Self.secret))
+    }
+
     // MARK: In-process: field names, redaction, line format
 
     func testMetadataKeysBecomeValidJournalFieldNames() {

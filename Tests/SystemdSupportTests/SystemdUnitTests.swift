@@ -80,8 +80,26 @@ final class SystemdUnitTests: XCTestCase {
             return try await manager.restartCount(of: unit) >= 1 && pid != 0 && pid != firstPID
         }
         XCTAssertTrue(restarted)
-        let status = try await manager.execMainStatus(of: unit)
-        XCTAssertEqual(status, SIGKILL)
+    }
+
+    func testServiceKilledWithoutRestartFailsWithTheSignalAsExitStatus() async throws {
+        let oneShot = "systemd-support-test-\(UInt32.random(in: 0...UInt32.max)).service"
+        let path = "/run/systemd/system/\(oneShot)"
+        try "[Service]\nExecStart=/bin/sleep infinity\nRestart=no\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await manager.daemonReload()
+        try await manager.start(oneShot)
+        _ = try await manager.waitForActiveState(oneShot, in: [.active], timeout: .seconds(20))
+        try await manager.killUnit(oneShot, signal: SIGKILL)
+        let state = try await manager.waitForActiveState(oneShot, in: [.failed, .inactive], timeout: .seconds(20))
+        XCTAssertEqual(state, .failed)
+        let status = try await manager.status(of: oneShot)
+        XCTAssertEqual(status.execMainStatus, SIGKILL)
+        XCTAssertEqual(status.result, "signal")
+        XCTAssertEqual(status.mainPID, 0)
+        try await manager.resetFailed(oneShot)
+        let afterReset = try await manager.activeState(of: oneShot)
+        XCTAssertEqual(afterReset, .inactive)
     }
 
     func testStopLeavesTheServiceInactive() async throws {
@@ -133,6 +151,14 @@ final class SystemdUnitTests: XCTestCase {
         // Reading a missing unit's state is not an error: it is inactive.
         let missingState = try await manager.activeState(of: "systemd-support-test-missing.service")
         XCTAssertEqual(missingState, .inactive)
+    }
+
+    func testSystemBusAndPrivateSocketReachTheSameSystemd() async throws {
+        for address in [BusAddress.system, .systemdPrivate] {
+            let manager = try UnitManager(address: address)
+            let state = try await manager.activeState(of: "init.scope")
+            XCTAssertEqual(state, .active, "\(address)")
+        }
     }
 
     func testWaitingForAStateThatNeverComesTimesOut() async throws {
