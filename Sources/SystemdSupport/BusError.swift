@@ -4,8 +4,10 @@ import CSystemd
 /// as the peer (usually systemd) reported them.
 ///
 /// Built from an `sd_bus_error`; failures without one (connect, timeout)
-/// get libsystemd's `System.Error.<ERRNO>` name via
-/// `sd_bus_error_set_errno(3)`.
+/// get libsystemd's name for the errno via `sd_bus_error_set_errno(3)`:
+/// a standard D-Bus name where one fits (`ENOENT` is
+/// `org.freedesktop.DBus.Error.FileNotFound`, `ETIMEDOUT` is `…Timeout`),
+/// else `System.Error.<ERRNO>`.
 public struct BusError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The D-Bus error name, e.g. `org.freedesktop.systemd1.NoSuchUnit`.
     public let name: String
@@ -38,6 +40,8 @@ public struct BusError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unknownMethod = "org.freedesktop.DBus.Error.UnknownMethod"
         public static let unknownObject = "org.freedesktop.DBus.Error.UnknownObject"
         public static let invalidArgs = "org.freedesktop.DBus.Error.InvalidArgs"
+        /// libsystemd's name for `ENOENT`: from a connect, no bus socket.
+        public static let fileNotFound = "org.freedesktop.DBus.Error.FileNotFound"
     }
 
     /// What the caller can do about an error, coarser than `name`.
@@ -49,7 +53,8 @@ public struct BusError: Error, Sendable, Hashable, CustomStringConvertible {
         case unitUnusable
         /// Not allowed: not root, or polkit said no.
         case accessDenied
-        /// No systemd to talk to: no bus socket, or nobody owns
+        /// No systemd to talk to: no bus socket (`FileNotFound`,
+        /// `ECONNREFUSED`), or nobody owns
         /// `org.freedesktop.systemd1` on it. Retrying later may help.
         case unavailable
         /// The call took longer than the method-call timeout.
@@ -71,8 +76,7 @@ public struct BusError: Error, Sendable, Hashable, CustomStringConvertible {
             return .unitUnusable
         case Name.accessDenied, Name.interactiveAuthorizationRequired, "System.Error.EACCES", "System.Error.EPERM":
             return .accessDenied
-        case Name.serviceUnknown, Name.nameHasNoOwner,
-             "System.Error.ENOENT", "System.Error.ECONNREFUSED", "System.Error.EHOSTUNREACH":
+        case Name.serviceUnknown, Name.nameHasNoOwner, Name.fileNotFound, "System.Error.ECONNREFUSED", "System.Error.EHOSTUNREACH":
             return .unavailable
         case Name.noReply, Name.timeout, "System.Error.ETIMEDOUT":
             return .timedOut
@@ -111,8 +115,7 @@ public struct BusError: Error, Sendable, Hashable, CustomStringConvertible {
         self.init(consuming: &error, returnValue: r, operation: operation)
     }
 
-    /// An error from an errno alone, named `System.Error.<ERRNO>` by
-    /// `sd_bus_error_set_errno(3)`.
+    /// An error from an errno alone, named by `sd_bus_error_set_errno(3)`.
     public init(errno: Int32, operation: String) {
         var error = csd_bus_error_null()
         self.init(consuming: &error, returnValue: -errno, operation: operation)

@@ -35,7 +35,9 @@ public enum Journal {
     /// Submits one entry. Wraps `sd_journal_sendv(3)`.
     ///
     /// libsystemd chooses the binary-safe encoding for values containing a
-    /// newline, and passes oversized entries through a memfd.
+    /// newline, and passes oversized entries through a memfd. It treats a
+    /// missing socket as success (the entry is dropped): check
+    /// `isAvailable` first where that matters.
     public static func send(_ fields: [Field]) throws(SystemdError) {
         // One contiguous buffer, with iovecs pointing into it: no per-field
         // allocation and the pointers stay valid for the whole call.

@@ -20,7 +20,8 @@ import Musl
 public struct JournalLogHandler: LogHandler {
     /// Where entries go.
     public enum Destination: Sendable, Hashable {
-        /// journald's native protocol (`sd_journal_sendv`).
+        /// journald's native protocol (`sd_journal_sendv`). If the socket
+        /// is absent, libsystemd drops entries without an error.
         case journal
         /// One plain line per entry on file descriptor 2.
         case standardError
@@ -105,8 +106,10 @@ public struct JournalLogHandler: LogHandler {
                     level: event.level, message: message, metadata: merged, identifier: identifier,
                     file: event.file, function: event.function, line: event.line))
             } catch {
-                // journald went away (restart, shutdown): better a plain line
-                // than a lost entry.
+                // Sending failed (e.g. EAGAIN, EMSGSIZE): better a plain line
+                // than a lost entry. A missing socket is not a failure to
+                // libsystemd (it drops the entry), which is why the
+                // destination is chosen up front by `.automatic()`.
                 Self.writeStandardError(Self.standardErrorLine(
                     level: event.level, label: label, message: message, metadata: merged))
             }
@@ -114,6 +117,18 @@ public struct JournalLogHandler: LogHandler {
             Self.writeStandardError(Self.standardErrorLine(
                 level: event.level, label: label, message: message, metadata: merged))
         }
+    }
+
+    /// The pre-1.11 entry point, forwarding to `log(event:)`, so callers of
+    /// the deprecated methods reach it directly whatever swift-log 1.11+
+    /// resolves: some releases route these defaults through each other
+    /// (swift-log#503).
+    public func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
+        source: String, file: String, function: String, line: UInt
+    ) {
+        log(event: LogEvent(level: level, message: message, metadata: metadata, source: source,
+                            file: file, function: function, line: line))
     }
 
     /// Handler metadata, then the provider's, then the call's: the later
@@ -158,7 +173,7 @@ public struct JournalLogHandler: LogHandler {
         ]
         fields.reserveCapacity(fields.count + metadata.count)
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            fields.append(.init(JournalFieldName.forMetadataKey(key), value.description))
+            fields.append(.init(JournalFieldName.forMetadataKey(key), render(value)))
         }
         return fields
     }
@@ -170,12 +185,26 @@ public struct JournalLogHandler: LogHandler {
     static func standardErrorLine(
         level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
     ) -> String {
-        let component = metadata["component"]?.description ?? label
+        let component = metadata["component"].map(render) ?? label
         var line = "\(level.rawValue) [\(escapeLineBreaks(component))] \(escapeLineBreaks(message))"
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "component" {
-            line += " \(escapeLineBreaks(key))=\(quoteIfNeeded(value.description))"
+            line += " \(escapeLineBreaks(key))=\(quoteIfNeeded(render(value)))"
         }
         return line + "\n"
+    }
+
+    /// A metadata value as text. Dictionaries are rendered with sorted keys
+    /// (swift-log's own `description` follows hash order, which changes from
+    /// run to run) so equal metadata gives equal journal values.
+    static func render(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let s): return s
+        case .stringConvertible(let c): return c.description
+        case .array(let values): return "[" + values.map(render).joined(separator: ", ") + "]"
+        case .dictionary(let dict):
+            return "[" + dict.sorted { $0.key < $1.key }.map { "\($0.key): \(render($0.value))" }
+                .joined(separator: ", ") + "]"
+        }
     }
 
     private static func escapeLineBreaks(_ s: String) -> String {

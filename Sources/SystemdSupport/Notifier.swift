@@ -72,8 +72,9 @@ public final class Notifier: Sendable {
     public init(deduplicateStatus: Bool = true) {
         self.deduplicateStatus = deduplicateStatus
         var usec: UInt64 = 0
-        // unset_environment = 0: children we spawn must not inherit it
-        // anyway (systemd scopes WATCHDOG_PID), and tests re-read it.
+        // unset_environment = 0: WATCHDOG_PID already stops children from
+        // acting on an inherited WATCHDOG_USEC, and keeping the variables
+        // lets a second Notifier read them too.
         if sd_watchdog_enabled(0, &usec) > 0, usec > 0 {
             self.watchdogInterval = .microseconds(Int64(clamping: usec))
         } else {
