@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "SeedTests", dependencies: [
             "Seed", "WorkspaceSpec", "coder-vm-seed",
             .product(name: "Yams", package: "Yams"),
-        ]),
+        ], exclude: ["Validators"]),
     ]
 )

@@ -16,9 +16,11 @@ public enum SpecDelivery {
     /// JSON escapes line breaks, so the quoted here-document's delimiter can
     /// never stand on a line of its own inside it. Non-ASCII characters are
     /// escaped as `\uXXXX` too: YAML readers treat U+0085, U+2028 and U+2029
-    /// as line breaks, and a value holding them must not be split into lines
-    /// on its way through the YAML. The daemon's JSON decoder reads the
-    /// escapes back to the same characters.
+    /// as line breaks, so such a character must never stand raw in the
+    /// here-document's text. (libyaml would also escape it, but only by
+    /// turning the whole bootcmd into one unreadable double-quoted line;
+    /// this way it stays a literal block whatever the values.) The daemon's
+    /// JSON decoder reads the escapes back to the same characters.
     public static func json(_ spec: WorkspaceSpec) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -26,6 +26,7 @@ public struct SpecOverrides: Equatable, Sendable {
 
     /// The flag that sets each spec path, for hints when a required field is missing.
     public static let flagForPath: [String: String] = [
+        "workspace": "--owner, --workspace and --workspace-id", "user": "--user",
         "workspace.owner": "--owner", "workspace.name": "--workspace", "workspace.id": "--workspace-id",
         "hostname": "--hostname", "user.name": "--user", "user.sshAuthorizedKeys": "--ssh-key",
         "coder.accessURL": "--access-url", "coder.agentURL": "--agent-url", "coder.token": "--token-file",

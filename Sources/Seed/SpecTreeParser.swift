@@ -100,11 +100,8 @@ public enum SpecTreeParser {
                                hint: "quote the key")
                         continue
                     }
+                    // Duplicate keys never get here: Yams refuses them while parsing.
                     let childPath = path.isEmpty ? keyScalar.string : "\(path).\(keyScalar.string)"
-                    if object[keyScalar.string] != nil {
-                        report(childPath, key, "appears twice", hint: "keep one of them")
-                        continue
-                    }
                     object[keyScalar.string] = convert(value, path: childPath)
                 }
                 return .object(object)

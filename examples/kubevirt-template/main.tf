@@ -37,6 +37,18 @@ variable "agent_url" {
   default     = ""
 }
 
+variable "bootstrap_package_url" {
+  type        = string
+  description = "URL of the coder-vm-bootstrap .tar.gz that cloud-init installs on first boot (stock cloud images lack it). Empty: the images have it baked in."
+  default     = ""
+}
+
+variable "bootstrap_package_sha256" {
+  type        = string
+  description = "SHA-256 of that package (strongly advised)."
+  default     = ""
+}
+
 provider "coder" {}
 
 provider "kubernetes" {
@@ -144,16 +156,19 @@ locals {
       name              = local.user
       sshAuthorizedKeys = compact([trimspace(data.coder_parameter.ssh_public_key.value)])
     }
-    coder = merge(
-      {
-        accessURL = data.coder_workspace.me.access_url
-        # A new token for every build; cloud-init hands it to the daemon on
-        # every boot, so a started workspace always has the current one.
-        token = coder_agent.main.token
-        arch  = "amd64"
-      },
-      var.agent_url == "" ? {} : { agentURL = var.agent_url },
-    )
+    coder = {
+      accessURL = data.coder_workspace.me.access_url
+      # null fields are left out (the spec treats null as absent).
+      agentURL = var.agent_url == "" ? null : var.agent_url
+      # A new token for every build; cloud-init hands it to the daemon on
+      # every boot, so a started workspace always has the current one.
+      token = coder_agent.main.token
+      arch  = "amd64"
+    }
+    install = var.bootstrap_package_url == "" ? null : {
+      packageURL = var.bootstrap_package_url
+      sha256     = var.bootstrap_package_sha256 == "" ? null : var.bootstrap_package_sha256
+    }
   }
 }
 
