@@ -30,8 +30,8 @@ public struct RenderContext: Sendable {
         .object([
             "name": .string(name),
             "namespace": options.namespace.map(YAMLValue.string),
-            "labels": WorkspaceLabels.yaml(labels),
-            "annotations": annotations.isEmpty ? nil : WorkspaceLabels.yaml(annotations),
+            "labels": YAMLValue.strings(labels),
+            "annotations": annotations.isEmpty ? nil : YAMLValue.strings(annotations),
         ])
     }
 }

@@ -48,8 +48,4 @@ public enum WorkspaceLabels {
     /// The label KubeVirt copies from the template onto the VM's pod; the
     /// Service selects on it.
     public static let vmKey = "kubevirt.io/vm"
-
-    static func yaml(_ labels: [(String, String)]) -> YAMLValue {
-        .object(labels.map { ($0.0, YAMLValue.string($0.1)) })
-    }
 }

@@ -121,9 +121,7 @@ public enum SpecTreeParser {
                 report(path, node, "\(text) does not fit in 64 bits", hint: "use a smaller number or quote it")
                 return .null
             case .float:
-                if let number = Double(text.replacingOccurrences(of: "+.", with: "0.")
-                    .replacingOccurrences(of: "-.", with: "-0.")
-                    .replacingOccurrences(of: "^\\.", with: "0.", options: .regularExpression)), number.isFinite {
+                if let number = Double(text), number.isFinite {
                     return .double(number)
                 }
                 report(path, node, "\(text) is not a finite number", hint: "JSON has no infinity or NaN; quote it if you meant text")

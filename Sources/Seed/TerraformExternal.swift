@@ -53,7 +53,7 @@ public enum TerraformExternal {
                 "firmware_uuid": context.firmwareUUID,
                 "userdata": try CloudConfig.render(context),
                 "spec_json": try SpecDelivery.json(context.spec),
-                "labels_json": try WorkspaceLabels.yaml(context.labels).jsonText(),
+                "labels_json": try YAMLValue.strings(context.labels).jsonText(),
                 "secret_json": try secret.jsonText(),
                 "datavolume_json": try dataVolume.jsonText(),
                 "virtualmachine_json": try virtualMachine.jsonText(),

@@ -18,7 +18,7 @@ public enum VirtualMachineRenderer {
             "spec": .object([
                 "runStrategy": .string(options.runStrategy.rawValue),
                 "template": .object([
-                    "metadata": .object(["labels": WorkspaceLabels.yaml(templateLabels)]),
+                    "metadata": .object(["labels": YAMLValue.strings(templateLabels)]),
                     "spec": .object([
                         "domain": .object([
                             // Stable across stop/start and re-creation: cloud-init's instance-id.

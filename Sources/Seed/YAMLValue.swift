@@ -28,6 +28,11 @@ public indirect enum YAMLValue: Equatable, Sendable {
         .mapping(pairs.map { Pair(key: $0.0, value: $0.1) })
     }
 
+    /// A mapping of strings (labels, annotations, selectors).
+    public static func strings(_ pairs: [(String, String)]) -> YAMLValue {
+        .mapping(pairs.map { Pair(key: $0.0, value: .string($0.1)) })
+    }
+
     /// The value at `key` of a mapping.
     public subscript(key: String) -> YAMLValue? {
         guard case .mapping(let pairs) = self else { return nil }

@@ -49,7 +49,12 @@ struct RenderInputs: ParsableArguments {
         var options = RenderOptions()
         try cluster.apply(to: &options)
         try machine.apply(to: &options)
-        return try RenderContext(spec: workspace, options: options)
+        do {
+            return try RenderContext(spec: workspace, options: options)
+        } catch .invalidSpec(var invalid) {
+            invalid.source = spec.file.map(SpecInput.displayName) ?? "the flags"
+            throw .invalidSpec(invalid)
+        }
     }
 
     /// Renders with `body`, reporting errors with their exit codes.

@@ -98,6 +98,9 @@ enum Validators {
         throw XCTSkip(message)
     }
 
+    static let canIsolateNetwork: Bool =
+        (try? ProcessRunner.which("unshare")) != nil && (try? ProcessRunner.run("unshare", ["--net", "true"]))?.status == 0
+
     static func cloudInit() throws -> String {
         guard let path = try? ProcessRunner.which("cloud-init") else {
             try missing("cloud-init is not installed: apt-get install -y cloud-init (Debian 12 ships 22.4)")
@@ -106,12 +109,17 @@ enum Validators {
     }
 
     /// Runs a script under Validators/; exit 3 means a Python module is missing.
-    static func python(_ script: String, _ arguments: [String], interpreter: String = "python3") throws -> ProcessResult {
+    /// `offline`: run in a new network namespace (`unshare --net`) when that works here.
+    static func python(_ script: String, _ arguments: [String], interpreter: String = "python3",
+                       offline: Bool = false) throws -> ProcessResult {
         let found = interpreter.hasPrefix("/")
             ? (FileManager.default.isExecutableFile(atPath: interpreter) ? interpreter : nil)
             : try? ProcessRunner.which(interpreter)
         guard let python = found else { try missing("\(interpreter) is not installed") }
-        let result = try ProcessRunner.run(python, [Paths.validators.appendingPathComponent(script).path] + arguments)
+        let command = [python, Paths.validators.appendingPathComponent(script).path] + arguments
+        let result = offline && canIsolateNetwork
+            ? try ProcessRunner.run("unshare", ["--net"] + command)
+            : try ProcessRunner.run(command[0], Array(command.dropFirst()))
         if result.status == 3 {
             try missing("\(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) (pip install -r Tests/SeedTests/Validators/requirements.txt)")
         }
