@@ -80,6 +80,22 @@ final class TerraformExternalTests: XCTestCase {
         XCTAssertEqual(a["virtualmachine_json"]!.replacingOccurrences(of: "\"Always\"", with: "\"Halted\""), b["virtualmachine_json"])
     }
 
+    /// The template renders the VM, DataVolume and Service from the spec
+    /// without its coder section (known at plan time) and the Secret from
+    /// the whole spec: both must agree on everything the objects share.
+    func testManifestsDoNotDependOnTheAgent() throws {
+        var machineSpec = try JSONDecoder().decode(JSONValue.self, from: Data(Self.templateSpecJSON().utf8))
+        machineSpec[keys: "coder"] = nil
+        let machineJSON = String(decoding: try JSONEncoder().encode(machineSpec), as: UTF8.self)
+        let machine = try JSONDecoder().decode([String: String].self, from: try TerraformExternal.respond(to: try query(["spec_json": machineJSON])))
+        let whole = try JSONDecoder().decode([String: String].self, from: try TerraformExternal.respond(to: try query()))
+        for key in ["secret_name", "datavolume_name", "virtualmachine_name", "service_name", "namespace", "hostname",
+                    "service_host", "firmware_uuid", "labels_json", "datavolume_json", "virtualmachine_json", "service_json"] {
+            XCTAssertEqual(machine[key], whole[key], key)
+        }
+        XCTAssertNotEqual(machine["userdata"], whole["userdata"])
+    }
+
     func testOnlySpecJSONIsRequired() throws {
         let result = try ProcessRunner.seed(["terraform-external"],
                                             stdin: try JSONEncoder().encode(["spec_json": Self.templateSpecJSON()]))

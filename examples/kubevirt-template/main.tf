@@ -143,9 +143,10 @@ data "coder_parameter" "ssh_public_key" {
 
 locals {
   user = "coder"
-  # The workspace spec (see the project README). Names are lowercased: they
-  # become Kubernetes object names and the VM's host name.
-  spec = {
+  # The workspace spec (see the project README) without the agent. Names are
+  # lowercased: they become Kubernetes object names and the VM's host name.
+  # Everything here is known when Terraform plans.
+  machine_spec = {
     apiVersion = "coder-vm-bootstrap/v1"
     workspace = {
       owner = lower(data.coder_workspace_owner.me.name)
@@ -156,29 +157,24 @@ locals {
       name              = local.user
       sshAuthorizedKeys = compact([trimspace(data.coder_parameter.ssh_public_key.value)])
     }
-    coder = {
-      accessURL = data.coder_workspace.me.access_url
-      # null fields are left out (the spec treats null as absent).
-      agentURL = var.agent_url == "" ? null : var.agent_url
-      # A new token for every build; cloud-init hands it to the daemon on
-      # every boot, so a started workspace always has the current one.
-      token = coder_agent.main.token
-      arch  = "amd64"
-    }
+    # null fields are left out (the spec treats null as absent).
     install = var.bootstrap_package_url == "" ? null : {
       packageURL = var.bootstrap_package_url
       sha256     = var.bootstrap_package_sha256 == "" ? null : var.bootstrap_package_sha256
     }
   }
-}
-
-# coder-vm-seed renders everything from the spec. The spec, with the agent
-# token, goes in on standard input as part of the query, never as an
-# argument (a process's arguments are readable by every user).
-data "external" "seed" {
-  program = ["coder-vm-seed", "terraform-external"]
-  query = {
-    spec_json    = jsonencode(local.spec)
+  # The whole spec: the agent's token is new for every build and known only
+  # when Terraform applies. cloud-init hands it to the daemon on every boot,
+  # so a started workspace always has the current one.
+  spec = merge(local.machine_spec, {
+    coder = {
+      accessURL = data.coder_workspace.me.access_url
+      agentURL  = var.agent_url == "" ? null : var.agent_url
+      token     = coder_agent.main.token
+      arch      = "amd64"
+    }
+  })
+  seed_options = {
     namespace    = var.namespace
     distro       = data.coder_parameter.distribution.value
     cpu          = data.coder_parameter.cpu.value
@@ -188,24 +184,43 @@ data "external" "seed" {
   }
 }
 
+# coder-vm-seed renders everything from the spec. The spec goes in on
+# standard input as part of the query, never as an argument (a process's
+# arguments are readable by every user).
+#
+# Two calls: kubernetes_manifest needs its manifest known when Terraform
+# plans, and the agent token is not known then. The DataVolume, VM and
+# Service do not depend on the agent, so they come from the spec without it;
+# the Secret's user-data comes from the whole spec. Names, labels and the
+# firmware UUID come from the workspace identity, the same in both.
+data "external" "machine" {
+  program = ["coder-vm-seed", "terraform-external"]
+  query   = merge(local.seed_options, { spec_json = jsonencode(local.machine_spec) })
+}
+
+data "external" "userdata" {
+  program = ["coder-vm-seed", "terraform-external"]
+  query   = merge(local.seed_options, { spec_json = jsonencode(local.spec) })
+}
+
 # The cloud-init user-data. kubernetes_secret keeps `data` out of plans and
 # logs (it holds the agent token).
 resource "kubernetes_secret" "cloudinit" {
   metadata {
-    name      = data.external.seed.result.secret_name
+    name      = data.external.machine.result.secret_name
     namespace = var.namespace
-    labels    = jsondecode(data.external.seed.result.labels_json)
+    labels    = jsondecode(data.external.machine.result.labels_json)
   }
   type = "Opaque"
   data = {
-    userdata = data.external.seed.result.userdata
+    userdata = data.external.userdata.result.userdata
   }
 }
 
 # The root disk. Not tied to start_count: it stays while the workspace is
 # stopped and goes only when the workspace is deleted.
 resource "kubernetes_manifest" "root_disk" {
-  manifest = jsondecode(data.external.seed.result.datavolume_json)
+  manifest = jsondecode(data.external.machine.result.datavolume_json)
   computed_fields = [
     "metadata.annotations",
     "metadata.labels",
@@ -216,7 +231,7 @@ resource "kubernetes_manifest" "root_disk" {
 # runStrategy: Halted, so its firmware UUID (cloud-init's instance-id) and
 # disk stay the same.
 resource "kubernetes_manifest" "vm" {
-  manifest = jsondecode(data.external.seed.result.virtualmachine_json)
+  manifest = jsondecode(data.external.machine.result.virtualmachine_json)
   computed_fields = [
     "metadata.annotations",
     "metadata.labels",
@@ -227,7 +242,7 @@ resource "kubernetes_manifest" "vm" {
 }
 
 resource "kubernetes_manifest" "service" {
-  manifest = jsondecode(data.external.seed.result.service_json)
+  manifest = jsondecode(data.external.machine.result.service_json)
 }
 
 resource "coder_agent" "main" {
@@ -261,7 +276,7 @@ resource "coder_metadata" "vm" {
   resource_id = kubernetes_manifest.vm.id
   item {
     key   = "host"
-    value = data.external.seed.result.service_host
+    value = data.external.machine.result.service_host
   }
   item {
     key   = "distribution"

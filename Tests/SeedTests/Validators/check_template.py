@@ -6,6 +6,7 @@ usage: check_template.py main.tf
 Prints each finding; exit 0 all present, 1 something missing, 3 python-hcl2 absent.
 """
 import json
+import re
 import sys
 
 try:
@@ -52,27 +53,54 @@ def main(path):
     expect(("coder_workspace", "me") in data and ("coder_workspace_owner", "me") in data,
            "coder_workspace and coder_workspace_owner data sources")
 
-    external = data.get(("external", "seed"), {})
-    program = [unquote(p) for p in external.get("program", [])]
-    expect(program[-1:] == ["terraform-external"] and "coder-vm-seed" in program[0],
-           "external data source runs coder-vm-seed terraform-external")
-    expect(not any("token" in str(p) for p in program), "the agent token is not in the program's argv")
-    query = external.get("query", {})
-    expect("spec_json" in query and "jsonencode(local.spec)" in str(query["spec_json"]), "query.spec_json = jsonencode(local.spec)")
-    expect("start_count" in str(query.get("run_strategy", "")), "run_strategy follows start_count")
-    spec = tree.get("locals", [{}])[0].get("spec", {})
-    expect("coder_agent.main.token" in json.dumps(spec), "the spec carries coder_agent.main.token")
+    locals_ = {}
+    for entry in tree.get("locals", []):
+        locals_.update({k: v for k, v in entry.items() if not k.startswith("__")})
+    seeds = {name: body for (kind, name), body in data.items()
+             if kind == "external" and [unquote(p) for p in body.get("program", [])][-1:] == ["terraform-external"]}
+    expect(len(seeds) >= 1 and all("coder-vm-seed" in unquote(b["program"][0]) for b in seeds.values()),
+           "external data sources run coder-vm-seed terraform-external")
+    expect(not any("token" in str(b.get("program")) for b in seeds.values()), "the agent token is in no program's argv")
+
+    def spec_local(body):
+        """The local whose jsonencode() is the query's spec_json."""
+        match = re.search(r"spec_json\s*=\s*jsonencode\(local\.(\w+)\)", str(body.get("query")))
+        return match.group(1) if match else None
+
+    def carries_token(name):
+        """Whether local.NAME holds the agent token, directly or through other locals."""
+        text = json.dumps(locals_.get(name, ""))
+        if "coder_agent.main.token" in text:
+            return True
+        return any(carries_token(other) for other in re.findall(r"local\.(\w+)", text) if other != name)
+
+    with_token = {n for n, b in seeds.items() if spec_local(b) and carries_token(spec_local(b))}
+    without_token = {n for n, b in seeds.items() if spec_local(b) and not carries_token(spec_local(b))}
+    expect(bool(with_token), "a query's spec_json = jsonencode(the spec with coder_agent.main.token)")
+    expect(bool(without_token), "a query's spec_json = jsonencode(a spec without the token), known at plan time")
+    query_keys = {"spec_json"} | {k for k in locals_.get("seed_options", {})}
+    for name, body in seeds.items():
+        expect("seed_options" in str(body.get("query")), f"data.external.{name} query merges local.seed_options")
+    expect("start_count" in str(locals_.get("seed_options", {}).get("run_strategy", "")), "run_strategy follows start_count")
     for key in ("spec_json", "namespace", "distro", "cpu", "memory", "disk", "run_strategy"):
-        expect(key in query, f"query.{key}")
+        expect(key in query_keys, f"query.{key}")
+
+    def sources(body):
+        """(data source name, result key) pairs a block reads."""
+        return set(re.findall(r"data\.external\.(\w+)\.result\.(\w+)", json.dumps(body)))
 
     secret = resources.get(("kubernetes_secret", "cloudinit"))
-    expect(secret is not None and "userdata" in json.dumps(secret.get("data", {})), "kubernetes_secret with key userdata")
+    secret_reads = sources(secret.get("data", {})) if secret else set()
+    expect(any(n in with_token and k == "userdata" for n, k in secret_reads),
+           "kubernetes_secret data.userdata from the spec with the token")
     manifests = {name: body for (kind, name), body in resources.items() if kind == "kubernetes_manifest"}
     for name, key in (("root_disk", "datavolume_json"), ("vm", "virtualmachine_json"), ("service", "service_json")):
-        body = manifests.get(name, {})
-        expect(key in str(body.get("manifest", "")), f"kubernetes_manifest.{name} from {key}")
+        reads = sources(manifests.get(name, {}).get("manifest", ""))
+        expect(reads and all(n in without_token for n, _ in reads) and key in {k for _, k in reads},
+               f"kubernetes_manifest.{name} from {key} of the plan-time spec")
     expect("count" not in manifests.get("root_disk", {"count": 1}), "the DataVolume is not tied to start_count")
     expect("count" not in manifests.get("vm", {"count": 1}), "the VM object stays (runStrategy stops it)")
+    result_keys = {k for body in resources.values() for _, k in sources(body)}
 
     agent = resources.get(("coder_agent", "main"), {})
     expect(unquote(agent.get("startup_script_behavior")) == "blocking", "coder_agent startup_script_behavior = blocking")
@@ -83,6 +111,7 @@ def main(path):
     expect(any(unquote(app.get("healthcheck", [{}])[0].get("url")) == "http://localhost:13337/healthz" for app in apps),
            "code-server healthcheck url http://localhost:13337/healthz")
     print(f"{len(problems)} missing")
+    print(json.dumps({"query_keys": sorted(query_keys), "result_keys": sorted(result_keys)}))
     return 1 if problems else 0
 
 
