@@ -43,8 +43,10 @@ let package = Package(
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        // Host side only (full Foundation and Yams are fine here). CCrypto
+        // gives SHA-1 for the name-based firmware UUID.
         .target(name: "Seed", dependencies: [
-            "WorkspaceSpec",
+            "WorkspaceSpec", "CCrypto",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
@@ -65,6 +67,11 @@ let package = Package(
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
         .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap"]),
-        .testTarget(name: "SeedTests", dependencies: ["Seed"]),
+        // Depends on the executable so `swift test` builds it: the tests run
+        // the real binary for exit codes and the Terraform protocol.
+        .testTarget(name: "SeedTests", dependencies: [
+            "Seed", "WorkspaceSpec", "coder-vm-seed",
+            .product(name: "Yams", package: "Yams"),
+        ], exclude: ["Validators"]),
     ]
 )

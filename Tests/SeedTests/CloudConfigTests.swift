@@ -1,0 +1,102 @@
+import Foundation
+import XCTest
+import WorkspaceSpec
+import Yams
+@testable import Seed
+
+final class CloudConfigTests: XCTestCase {
+    func testUserDataHasTheDecidedShape() throws {
+        let spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
+        let userData = try CloudConfig.render(try SpecFixtures.context(spec))
+        XCTAssertTrue(userData.hasPrefix("#cloud-config\n"))
+        let root = try XCTUnwrap(try Yams.load(yaml: userData) as? [String: Any])
+        XCTAssertEqual(Set(root.keys), ["hostname", "preserve_hostname", "users", "bootcmd", "runcmd"])
+        XCTAssertEqual(root["hostname"] as? String, "coder-alice-dev")
+        XCTAssertEqual(root["preserve_hostname"] as? Bool, false)
+        let user = try XCTUnwrap((root["users"] as? [[String: Any]])?.first)
+        XCTAssertEqual(user["ssh_authorized_keys"] as? [String], [SpecFixtures.key])
+        // No install section: nothing downloaded, the daemon is enabled and started without blocking.
+        XCTAssertEqual(root["runcmd"] as? [[String]], [
+            ["systemctl", "enable", "coder-vm-bootstrap.service"],
+            ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"],
+        ])
+    }
+
+    func testBootcmdWritesTheSpecWithOneHereDocument() throws {
+        let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))
+        let userData = try CloudConfig.render(try SpecFixtures.context(spec))
+        let root = try XCTUnwrap(try Yams.load(yaml: userData) as? [String: Any])
+        let bootcmd = try XCTUnwrap(root["bootcmd"] as? [String])
+        XCTAssertEqual(bootcmd.count, 1)
+        let lines = bootcmd[0].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines.count, 5) // four lines and the final newline
+        XCTAssertEqual(lines[0], "umask 077 && mkdir -p /run/coder-vm-bootstrap && cat > /run/coder-vm-bootstrap/spec.json.tmp <<'CODER_VM_SPEC'")
+        XCTAssertEqual(lines[2], "CODER_VM_SPEC")
+        XCTAssertEqual(lines[3], "mv -f /run/coder-vm-bootstrap/spec.json.tmp /run/coder-vm-bootstrap/spec.json")
+        XCTAssertEqual(lines[4], "")
+        // The JSON line is what JSONEncoder writes with sorted keys.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        XCTAssertEqual(lines[1], String(decoding: try encoder.encode(spec), as: UTF8.self))
+        XCTAssertEqual(SpecDelivery.path, SpecFile.searchPaths.first)
+    }
+
+    func testTheTokenAppearsOnlyInTheHereDocument() throws {
+        let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))
+        let userData = try CloudConfig.render(try SpecFixtures.context(spec))
+        let token = try XCTUnwrap(spec.coder?.token)
+        XCTAssertEqual(userData.components(separatedBy: token).count - 1, 1)
+        let jsonLine = try embeddedSpecJSON(inUserData: userData)
+        XCTAssertTrue(jsonLine.contains(token))
+    }
+
+    func testInstallRunsAFixedScriptWithURLAndDigestAsArguments() throws {
+        let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))
+        let root = try XCTUnwrap(try Yams.load(yaml: try CloudConfig.render(try SpecFixtures.context(spec))) as? [String: Any])
+        let runcmd = try XCTUnwrap(root["runcmd"] as? [[String]])
+        XCTAssertEqual(runcmd.count, 3)
+        let install = runcmd[0]
+        // The proxy of the spec applies to the download.
+        XCTAssertEqual(Array(install.prefix(4)), ["env", "http_proxy=http://proxy.internal:3128",
+                                                  "https_proxy=http://proxy.internal:3128",
+                                                  "no_proxy=localhost,127.0.0.1,.svc.cluster.local"])
+        XCTAssertEqual(Array(install[4...5]), ["sh", "-c"])
+        XCTAssertEqual(install[6], DaemonInstall.script)
+        XCTAssertEqual(Array(install[7...]), ["coder-vm-bootstrap-install", spec.install!.packageURL, spec.install!.sha256!])
+        XCTAssertFalse(DaemonInstall.script.contains(spec.install!.packageURL))
+        XCTAssertEqual(runcmd[1], ["systemctl", "enable", "coder-vm-bootstrap.service"])
+        XCTAssertEqual(runcmd[2], ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"])
+        for tool in ["apt-get install -y \"$file\"", "dnf install -y \"$file\"", "pacman -U --noconfirm \"$file\"",
+                     "tar -xzf \"$file\" -C /", "sha256sum -c -"] {
+            XCTAssertTrue(DaemonInstall.script.contains(tool), tool)
+        }
+    }
+
+    func testInstallScriptIsValidShAndChecksTheDigest() throws {
+        let shell = try ProcessRunner.which("sh")
+        XCTAssertEqual(try ProcessRunner.run(shell, ["-n", "-c", DaemonInstall.script]).status, 0)
+        // A download whose digest does not match stops before anything is installed.
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let package = directory.appendingPathComponent("coder-vm-bootstrap.tar.gz")
+        try Data("not the package".utf8).write(to: package)
+        guard (try? ProcessRunner.which("curl")) != nil else { throw XCTSkip("curl is not installed") }
+        let result = try ProcessRunner.run(shell, ["-c", DaemonInstall.script, "install", "file://" + package.path,
+                                                   String(repeating: "0", count: 64)])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.output.contains("FAILED") || result.stderr.contains("FAILED"), result.stderr)
+        let unknown = try ProcessRunner.run(shell, ["-c", DaemonInstall.script, "install", "https://x.example/pkg.zip", ""])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.stderr.contains("cannot tell the package type"), unknown.stderr)
+    }
+
+    func testStringsThatLookLikeOtherTypesAreQuoted() throws {
+        for text in ["true", "no", "y", "N", "on", "null", "~", "123", "1e3", "0x10", "+.5", "2024-01-01", "1:20", "<<", "=", ""] {
+            XCTAssertFalse(YAMLValue.isPlainSafe(text), text)
+            let yaml = try YAMLValue.object(["v": .string(text)]).yamlDocument()
+            XCTAssertEqual((try Yams.load(yaml: yaml) as? [String: Any])?["v"] as? String, text, yaml)
+        }
+        XCTAssertTrue(YAMLValue.isPlainSafe("coder-alice-dev"))
+        XCTAssertTrue(YAMLValue.isPlainSafe("/bin/bash"))
+    }
+}

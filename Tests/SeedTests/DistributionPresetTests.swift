@@ -1,0 +1,59 @@
+import XCTest
+import Yams
+@testable import Seed
+
+final class DistributionPresetTests: XCTestCase {
+    func testTheSevenPresetsAreInOneTable() {
+        XCTAssertEqual(DistributionPreset.names,
+                       ["debian-12", "ubuntu-22.04", "fedora-39", "arch", "almalinux-9", "centos-stream-9", "rocky-9"])
+        XCTAssertEqual(DistributionPreset.default.name, "debian-12")
+        for preset in DistributionPreset.all {
+            XCTAssertTrue(preset.imageURL.hasPrefix("https://"), preset.name)
+            XCTAssertEqual(preset.adminGroup, ["debian-12", "ubuntu-22.04"].contains(preset.name) ? "sudo" : "wheel", preset.name)
+        }
+        XCTAssertNil(DistributionPreset.named("centos-7"))
+    }
+
+    func testSudoUserGetsThePresetsAdminGroupAndNoDuplicates() throws {
+        var spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
+        spec.user.groups = ["adm", "wheel"]
+        for preset in DistributionPreset.all {
+            let user = try XCTUnwrap(userEntry(try CloudConfig.render(try SpecFixtures.context(spec, preset: preset))))
+            let expected = preset.adminGroup == "sudo" ? ["adm", "wheel", "sudo"] : ["adm", "wheel"]
+            XCTAssertEqual(user["groups"] as? [String], expected, preset.name)
+            XCTAssertEqual(user["sudo"] as? String, "ALL=(ALL) NOPASSWD:ALL", preset.name)
+            XCTAssertEqual(user["lock_passwd"] as? Bool, true)
+            XCTAssertNil(user["passwd"])
+            XCTAssertNil(user["hashed_passwd"])
+        }
+    }
+
+    func testUserWithoutSudoGetsNoAdminGroupAndNoSudoRule() throws {
+        var spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
+        spec.user.sudo = false
+        let user = try XCTUnwrap(userEntry(try CloudConfig.render(try SpecFixtures.context(spec, preset: .named("fedora-39")!))))
+        XCTAssertNil(user["groups"])
+        XCTAssertNil(user["sudo"])
+        XCTAssertEqual(user["shell"] as? String, "/bin/bash")
+    }
+
+    func testInstallPackageMustSuitTheDistribution() throws {
+        let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml")) // a .deb
+        XCTAssertNoThrow(try SpecFixtures.context(spec, preset: .named("ubuntu-22.04")!))
+        XCTAssertThrowsError(try SpecFixtures.context(spec, preset: .named("rocky-9")!)) { error in
+            guard case SeedError.invalidSpec(let invalid) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(invalid.diagnostics.map(\.path), ["install.packageURL"])
+            XCTAssertTrue(invalid.description.contains("rocky-9"))
+        }
+        var unknown = spec
+        unknown.install?.packageURL = "https://dl.example.com/coder-vm-bootstrap.zip"
+        XCTAssertThrowsError(try SpecFixtures.context(unknown)) { error in
+            XCTAssertTrue("\(error)".contains(".deb, .rpm, .pkg.tar.zst or .tar.gz"), "\(error)")
+        }
+    }
+
+    private func userEntry(_ userData: String) throws -> [String: Any]? {
+        let root = try Yams.load(yaml: userData) as? [String: Any]
+        return (root?["users"] as? [[String: Any]])?.first
+    }
+}

@@ -1,4 +1,0 @@
-import XCTest
-@testable import Seed
-
-final class SeedPlaceholderTests: XCTestCase {}
