@@ -121,6 +121,8 @@ def workspace(stand_ins, tmp_path_factory):
     containers = []
 
     def boot(token):
+        for earlier in containers:
+            earlier.stop()  # a reboot: the same disk (overlay upper), a new boot
         c = nspawn.Container(nspawn.find_image() / "rootfs", name=f"ws{len(containers)}", workdir=workdir,
                              keep_workdir=True).start()
         containers.append(c)
@@ -134,8 +136,13 @@ def workspace(stand_ins, tmp_path_factory):
         c.stop()
 
 
-def test_workspace_comes_up_ready_through_ready_notification(workspace, stand_ins):
-    c = workspace("token-of-boot-1")
+@pytest.fixture(scope="module")
+def first_boot(workspace):
+    return workspace("token-of-boot-1")
+
+
+def test_workspace_comes_up_ready_through_ready_notification(first_boot, stand_ins):
+    c = first_boot
     assert c.systemctl("is-active", "coder-vm-bootstrap.service").stdout.strip() == "active"
     text = c.unit_property("coder-vm-bootstrap.service", "StatusText")
     assert text == "ready: ssh docker code-server agent", text
@@ -172,6 +179,54 @@ def test_workspace_comes_up_ready_through_ready_notification(workspace, stand_in
     # The readiness endpoint agrees.
     assert c.http_get(13380, "/readyz")[0] == 200
 
+
+
+def test_token_never_leaks_into_argv_journal_status_or_readable_files(first_boot):
+    c = first_boot
+    token = "token-of-boot-1"
+    assert token not in c.run(["ps", "-eo", "args"]).stdout
+    assert token not in c.run(["journalctl", "--no-pager", "-o", "verbose"]).stdout
+    assert token not in c.run(["coder-vm-bootstrap", "status", "--json"]).stdout
+    assert token not in c.http_get(13380, "/status")[2].decode()
+    assert token not in c.run(["systemctl", "show", "coder-agent@coder.service"]).stdout
+    # Every file holding it is 0600 (no group or other bits).
+    holders = c.run(["grep", "-rl", "--", token, "/run", "/etc", "/var/lib", "/home", "/opt"], check=False).stdout.split()
+    assert holders, "the token should be somewhere (the spec, the token file)"
+    for path in holders:
+        mode = int(c.run(["stat", "-c", "%a", path]).stdout, 8)
+        assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+
+
+def test_killed_code_server_comes_back_and_the_restart_is_counted(first_boot):
+    c = first_boot
+    unit = f"code-server@{USER}.service"
+    pid = c.unit_property(unit, "MainPID")
+    c.run(["kill", "-9", pid])
+    counted = wait_until(lambda: next(x for x in status(c)["components"] if x["name"] == "code-server")["restarts"] >= 1,
+                         timeout=60, message="the restart to be counted")
+    assert counted
+    wait_until(lambda: c.unit_property(unit, "MainPID") not in ("0", pid), timeout=30, message="a new code-server")
+    wait_until(lambda: status(c)["phase"] == "ready", timeout=60, message="ready again")
+
+
+def test_hung_code_server_is_detected_and_restarted(first_boot):
+    c = first_boot
+    unit = f"code-server@{USER}.service"
+    pid = c.unit_property(unit, "MainPID")
+    c.run(["kill", "-STOP", pid])
+    # Three failed probes 10 s apart, then a SIGKILL and a restart.
+    wait_until(lambda: c.unit_property(unit, "MainPID") not in ("0", pid), timeout=120, message="the hung code-server replaced")
+    wait_until(lambda: status(c)["phase"] == "ready", timeout=60, message="ready again")
+    journal = c.run(["journalctl", "--no-pager", "-u", "coder-vm-bootstrap", "COMPONENT=code-server", "-o", "cat"]).stdout
+    assert "restarting code-server@coder.service" in journal, journal
+
+
+def test_journal_entries_carry_structured_fields(first_boot):
+    c = first_boot
+    entries = [json.loads(line) for line in c.run(["journalctl", "--no-pager", "-u", "coder-vm-bootstrap", "-o", "json"]).stdout.splitlines()]
+    ready = [e for e in entries if e.get("MESSAGE_ID") == "9186bc3c82716a5dd442b8092bcbb122"]
+    assert {e["COMPONENT"] for e in ready} >= {"ssh", "docker", "code-server", "agent"}
+    assert all("DURATION_MS" in e and e.get("STAGE") == "ready" for e in ready)
 
 
 def test_warm_boot_revalidates_agent_with_304_and_downloads_nothing_else(workspace, stand_ins):
