@@ -44,8 +44,8 @@ test: unit-test portability system-test
 deb: release
 	packaging/deb/build.sh
 
-demo: deb
-	scripts/demo.sh
+demo: release
+	scripts/demo.py
 
 bench: release
 	bench/run.sh

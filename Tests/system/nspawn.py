@@ -292,7 +292,9 @@ class Container:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def start(self):
+    def start(self, wait=True):
+        """Boots; with wait=False returns once the container's PID 1 is known
+        (for relays that must exist before units that need them start)."""
         reason = can_run()
         if reason:
             raise ContainerError(f"cannot run systemd-nspawn here: {reason}")
@@ -304,7 +306,8 @@ class Container:
             self._mount()
             self._install()
             self._spawn()
-            self.wait_for_system(self.boot_timeout)
+            if wait:
+                self.wait_for_system(self.boot_timeout)
         except BaseException:
             self.stop()
             raise
