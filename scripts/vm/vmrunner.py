@@ -446,6 +446,7 @@ class VM:
         Returns True if it exited by itself."""
         if not self.running:
             return True
+        asked = time.monotonic()
         try:
             if via == "ssh":
                 self.ssh("sudo systemctl poweroff --no-block", check=False, timeout=30)
@@ -458,6 +459,7 @@ class VM:
             clean = True
         except subprocess.TimeoutExpired:
             clean = False
+        self.timings[-1]["powerdown_s"] = round(time.monotonic() - asked, 1)
         self._mark("powered_off" if clean else "killed")
         self.kill()
         return clean
