@@ -39,6 +39,12 @@ How it works (what was found to work on this machine, see README notes below):
     bound to v1, so MemoryMax=/CPUQuota=/TasksMax= are accepted and not enforced.
     cgroup="hybrid" gives the container the host's v1 layout (docker then reports
     cgroup version 1).
+  * This machine's capability bounding set lacks CAP_SYS_RESOURCE (even for host
+    root): OOMScoreAdjust=-900 is accepted by systemd (the unit property says
+    -900) but the process keeps oom_score_adj 0. Check the property, not /proc.
+  * Files: host_path() is the overlay tree as the host sees it; it does not see
+    the container's own tmpfs mounts (/run, /tmp, /dev). read_file/write_file go
+    through the container while it runs, so they do.
   * The console does not come through --console=pipe; --console=passive is used
     and state is read with nsenter (run(), journal(), system_state()).
   * Commands run with `nsenter -t <container PID 1> -a` and a clean environment;
