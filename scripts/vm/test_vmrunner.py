@@ -127,3 +127,69 @@ def test_pidfile_kill_never_kills_a_process_that_is_not_that_qemu(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+RUN_VM = pathlib.Path(__file__).resolve().parent / "run-vm"
+BOOT_AND_WAIT = """
+import sys, time
+sys.path.insert(0, {here!r})
+import vmrunner
+vm = vmrunner.VM({image!r}, {workdir!r})
+vm.boot(user_data="#cloud-config\\n", instance_id="iid-exit-path")
+print(vmrunner.pid_from_pidfile(vm.pidfile), flush=True)
+{ending}
+"""
+
+
+def qemu_pid_after_boot(image_dir, workdir, ending):
+    script = BOOT_AND_WAIT.format(here=str(RUN_VM.parent), image=str(image_dir), workdir=str(workdir), ending=ending)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pid = int(proc.stdout.readline())
+    assert pathlib.Path(f"/proc/{pid}").exists()
+    return proc, pid
+
+
+def gone(pid):
+    return vmrunner.wait_until(lambda: not pathlib.Path(f"/proc/{pid}").exists() or
+                               pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z", 15, interval=0.1,
+                               message=f"qemu {pid} to die")
+
+
+@pytest.mark.parametrize("ending, how", [
+    ("", "normal interpreter exit (atexit)"),
+    ("time.sleep(600)", "SIGTERM (turned into SystemExit)"),
+    ("time.sleep(600)", "SIGKILL (PR_SET_PDEATHSIG)"),
+])
+def test_qemu_dies_on_every_exit_path_of_the_runner(image_dir, tmp_path, ending, how):
+    proc, pid = qemu_pid_after_boot(image_dir, tmp_path / "vm", ending)
+    if "SIGTERM" in how:
+        proc.terminate()
+    elif "SIGKILL" in how:
+        proc.kill()
+    proc.wait(30)
+    assert gone(pid), how
+
+
+def test_run_vm_detach_then_kill_by_pidfile(image_dir, tmp_path):
+    user_data = tmp_path / "user-data"
+    user_data.write_text(USER_DATA)
+    out = subprocess.run([str(RUN_VM), "boot", str(image_dir), "--user-data", str(user_data), "--instance-id",
+                          "iid-cli", "--workdir", str(tmp_path / "vm"), "--detach"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout.splitlines()[0])
+    assert vmrunner.pid_from_pidfile(info["pidfile"]) == info["pid"]  # still running after run-vm returned
+    assert info["accel"] in ("tcg,thread=multi", "kvm")
+    out = subprocess.run([str(RUN_VM), "kill", info["workdir"]], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "killed"
+    assert gone(info["pid"])
+    out = subprocess.run([str(RUN_VM), "kill", info["workdir"]], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "not running"
+
+
+def test_run_vm_seed_from_a_secret(tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(secret_yaml(stringData={"userdata": USER_DATA}))
+    out = subprocess.run([str(RUN_VM), "seed", str(tmp_path / "seed.img"), "--secret", str(secret),
+                          "--instance-id", "iid-7", "--hostname", "ws"], capture_output=True, text=True, check=True)
+    assert pathlib.Path(out.stdout.strip()).stat().st_size > 0
