@@ -66,7 +66,12 @@ class CodeServerProcess:
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env={**os.environ, "HOME": str(home), **(env or {})})
         threading.Thread(target=self._pump, daemon=True).start()
-        line = self.read_until("HTTP server listening on ")
+        try:
+            line = self.read_until("HTTP server listening on ")
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            raise
         self.url = line.split("HTTP server listening on ", 1)[1].strip()
 
     def _pump(self):

@@ -39,6 +39,12 @@ How it works (what was found to work on this machine, see README notes below):
     bound to v1, so MemoryMax=/CPUQuota=/TasksMax= are accepted and not enforced.
     cgroup="hybrid" gives the container the host's v1 layout (docker then reports
     cgroup version 1).
+  * This machine's capability bounding set lacks CAP_SYS_RESOURCE (even for host
+    root): OOMScoreAdjust=-900 is accepted by systemd (the unit property says
+    -900) but the process keeps oom_score_adj 0. Check the property, not /proc.
+  * Files: host_path() is the overlay tree as the host sees it; it does not see
+    the container's own tmpfs mounts (/run, /tmp, /dev). read_file/write_file go
+    through the container while it runs, so they do.
   * The console does not come through --console=pipe; --console=passive is used
     and state is read with nsenter (run(), journal(), system_state()).
   * Commands run with `nsenter -t <container PID 1> -a` and a clean environment;
@@ -494,21 +500,41 @@ class Container:
     # -- files (host side view of the container's tree) ------------------------
 
     def host_path(self, guest_path):
+        """The path in the overlay tree on the host. Does not see the container's
+        own mounts (/run, /tmp, /dev are tmpfs inside): use read_file/run for those."""
         return self.root / str(guest_path).lstrip("/")
 
     def write_file(self, guest_path, content, mode=0o644, owner=None):
-        """Writes into the container's tree (before or after boot). owner is a
-        (uid, gid) pair of numbers as the container sees them."""
+        """Writes a file (parents created). Before boot: straight into the tree.
+        While running: through the container (so tmpfs mounts such as /run and
+        /tmp are honoured). owner: "user:group" names or numbers as the
+        container sees them; a (uid, gid) pair also works before boot."""
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        if self.running and self.leader:
+            self.run(["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod "$2" "$1"', "sh",
+                      str(guest_path), f"{mode:o}"], input=data, text=False)
+            if owner:
+                spec = owner if isinstance(owner, str) else f"{owner[0]}:{owner[1]}"
+                self.run(["chown", spec, str(guest_path)])
+            return self.host_path(guest_path)
         path = self.host_path(guest_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = content.encode() if isinstance(content, str) else bytes(content)
         path.write_bytes(data)
         os.chmod(path, mode)
         if owner:
+            if isinstance(owner, str):
+                raise ValueError("before boot, owner must be a (uid, gid) pair")
             os.chown(path, *owner)
         return path
 
     def read_file(self, guest_path, binary=False):
+        """Reads a file as the container sees it (through the container while it
+        runs, from the tree otherwise). Raises FileNotFoundError."""
+        if self.running and self.leader:
+            out = self.run(["cat", str(guest_path)], check=False, text=False)
+            if out.returncode != 0:
+                raise FileNotFoundError(f"{guest_path} in {self.name}: {out.stderr.decode(errors='replace').strip()}")
+            return out.stdout if binary else out.stdout.decode()
         path = self.host_path(guest_path)
         return path.read_bytes() if binary else path.read_text()
 
