@@ -1,4 +1,0 @@
-import XCTest
-@testable import Fetch
-
-final class FetchPlaceholderTests: XCTestCase {}
