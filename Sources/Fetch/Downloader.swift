@@ -152,8 +152,7 @@ public final class Downloader: Sendable {
             throw .invalidRequest("expected SHA-256 \(expected) is not 64 hex digits")
         }
         for (name, value) in request.headers
-        where name.isEmpty || (name + value).contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
-            || name.contains(":") {
+        where name.isEmpty || name.contains(":") || (name + value).contains(where: \.isNewline) {
             throw .invalidRequest("header \(name) is malformed")
         }
     }

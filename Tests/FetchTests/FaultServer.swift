@@ -20,9 +20,13 @@ final class FaultServer {
     /// Directory the server serves /files/NAME from.
     let root: URL
     let port: Int
+    /// PEM of the CA that signed the server certificate, when serving HTTPS.
+    let caCertificate: String?
     private let process = Process()
 
-    init() throws {
+    /// - Parameter https: serve HTTPS with a certificate for 127.0.0.1 signed
+    ///   by a fresh private CA (needs the openssl command).
+    init(https: Bool = false) throws {
         root = FileManager.default.temporaryDirectory
             .appendingPathComponent("fault-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -33,6 +37,16 @@ final class FaultServer {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, "--root", root.path]
+        if https {
+            let tls = root.appendingPathComponent("tls")
+            try FileManager.default.createDirectory(at: tls, withIntermediateDirectories: true)
+            try Self.makeCertificates(in: tls)
+            caCertificate = tls.appendingPathComponent("ca.pem").path
+            process.arguments! += ["--cert", tls.appendingPathComponent("server.pem").path,
+                                   "--key", tls.appendingPathComponent("server.key").path]
+        } else {
+            caCertificate = nil
+        }
         process.standardOutput = output
         try process.run()
         // The server prints its port once it listens.
@@ -53,7 +67,34 @@ final class FaultServer {
         case noPort(String)
     }
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String {
+        "\(caCertificate == nil ? "http" : "https")://127.0.0.1:\(port)\(path)"
+    }
+
+    /// ca.pem, server.pem (for IP 127.0.0.1, signed by ca.pem) and server.key.
+    private static func makeCertificates(in directory: URL) throws {
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try Data("subjectAltName=IP:127.0.0.1\n".utf8).write(to: directory.appendingPathComponent("san.ext"))
+        for arguments in [
+            ["req", "-x509"] + key + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                                      "-subj", "/CN=Fetch test CA", "-addext", "basicConstraints=critical,CA:TRUE"],
+            ["req"] + key + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-out", "server.pem", "-days", "2", "-extfile", "san.ext"],
+        ] {
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            openssl.arguments = ["openssl"] + arguments
+            openssl.currentDirectoryURL = directory
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            guard openssl.terminationStatus == 0 else {
+                throw XCTSkip("openssl \(arguments.joined(separator: " ")) failed")
+            }
+        }
+    }
 
     /// Puts a file at /files/NAME.
     func serve(_ name: String, _ content: [UInt8]) throws {

@@ -261,12 +261,31 @@ final class FetchTests: XCTestCase {
         settings.extraCABundle = path("extra.pem")
 
         let downloader = try Downloader(settings: settings)
-        let bundle = try XCTUnwrap(downloader.caBundle?.path)
-        let combined = try String(contentsOfFile: bundle, encoding: .utf8)
+        let combined = try String(contentsOfFile: XCTUnwrap(downloader.caBundle?.path), encoding: .utf8)
 
         XCTAssertTrue(combined.hasSuffix(extra))
         XCTAssertGreaterThan(combined.count, extra.count, "system CAs come first")
-        try await downloader.download(DownloadRequest(url: server.url("/files/a.bin"), destination: path("agent")))
+    }
+
+    func testHTTPSWithPrivateCAWorksOnlyWithExtraCABundle() async throws {
+        let https = try FaultServer(https: true)
+        defer { https.stop() }
+        try https.serve("a.bin", content)
+        let request = DownloadRequest(url: https.url("/files/a.bin"), destination: path("agent"))
+
+        do {
+            try await Downloader(settings: Self.fastSettings).download(request)
+            XCTFail("a certificate from an unknown CA must be refused")
+        } catch let error as FetchError {
+            guard case let .transfer(_, code, _, attempts) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(code, 60, "CURLE_PEER_FAILED_VERIFICATION")
+            XCTAssertEqual(attempts, 1, "not retried")
+            XCTAssertTrue(error.description.contains("CA bundle"), error.description)
+        }
+
+        var settings = Self.fastSettings
+        settings.extraCABundle = https.caCertificate
+        try await Downloader(settings: settings).download(request)
         XCTAssertEqual(try read(path("agent")), content)
     }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Fault-injecting HTTP/1.1 file server for the Fetch tests (stdlib only).
 
-Usage: fault_server.py --root DIR
-Binds 127.0.0.1 on a free port and prints the port on stdout.
+Usage: fault_server.py --root DIR [--cert PEM --key PEM]
+Binds 127.0.0.1 on a free port and prints the port on stdout; speaks HTTPS
+when given a certificate.
 
 GET /files/NAME serves DIR/NAME with Range, If-Range and If-None-Match
 support and a strong ETag ("<sha1 hex>"). Query parameters inject faults,
@@ -30,6 +31,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -190,10 +192,16 @@ def main():
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", required=True)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
     args = parser.parse_args()
     Handler.root = args.root
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if args.cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 
