@@ -86,6 +86,32 @@ final class FetchTests: XCTestCase {
         XCTAssertEqual(ranges, ["bytes=1000-"])
     }
 
+    func testStalePartialFileIsDroppedWhenChecksumFails() async throws {
+        let destination = path("agent")
+        try Data(repeating: 0x55, count: 1000).write(to: URL(fileURLWithPath: partPath("agent")))
+
+        let result = try await Downloader(settings: Self.fastSettings).download(
+            DownloadRequest(url: server.url("/files/a.bin"), destination: destination,
+                            expectedSHA256: Digest.hex(.sha256, of: content)))
+
+        XCTAssertEqual(try read(destination), content)
+        let ranges = try await server.requests().map(\.range)
+        XCTAssertEqual(ranges, ["bytes=1000-", nil], "resumed, then started over once")
+        XCTAssertEqual(result.attempts, 2)
+    }
+
+    func testOversizedPartialFileRestartsFromZero() async throws {
+        let destination = path("agent")
+        try Data(repeating: 0x55, count: content.count + 10).write(to: URL(fileURLWithPath: partPath("agent")))
+
+        try await Downloader(settings: Self.fastSettings).download(
+            DownloadRequest(url: server.url("/files/a.bin"), destination: destination))
+
+        XCTAssertEqual(try read(destination), content)
+        let statuses = try await server.requests().map(\.status)
+        XCTAssertEqual(statuses, [416, 200])
+    }
+
     func testWrongSHA256IsRejectedAndOldFileKept() async throws {
         let destination = path("code-server")
         let old = Array("previous version\n".utf8)
@@ -131,6 +157,24 @@ final class FetchTests: XCTestCase {
         XCTAssertEqual(try inode(destination), inodeBefore, "file left in place")
         XCTAssertEqual(try String(contentsOfFile: path(".agent.etag"), encoding: .utf8),
                        (first.etag ?? "") + "\n")
+    }
+
+    func testChangedFileReplacesStoredETag() async throws {
+        let destination = path("agent")
+        let downloader = try Downloader(settings: Self.fastSettings)
+        let request = DownloadRequest(url: server.url("/files/a.bin"), destination: destination)
+        let first = try await downloader.download(request)
+        let newer = Array(content.reversed())
+        try server.serve("a.bin", newer)
+
+        let second = try await downloader.download(request)
+
+        XCTAssertEqual(second.outcome, .downloaded)
+        XCTAssertNotEqual(second.etag, first.etag)
+        XCTAssertEqual(try read(destination), newer)
+        XCTAssertEqual(try String(contentsOfFile: path(".agent.etag"), encoding: .utf8), (second.etag ?? "") + "\n")
+        let conditions = try await server.requests().map(\.ifNoneMatch)
+        XCTAssertEqual(conditions, [nil, first.etag])
     }
 
     func testFollowsRedirect() async throws {
