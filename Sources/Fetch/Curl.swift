@@ -40,7 +40,7 @@ struct CurlRequest {
     var lowSpeedSeconds: Int
     /// CURLOPT_TIMEOUT_MS; nil means no limit on the whole transfer.
     var timeoutMilliseconds: Int?
-    /// CURLOPT_CAINFO; nil keeps libcurl's built-in trust store.
+    /// CURLOPT_CAINFO and CURLOPT_PROXY_CAINFO; nil keeps libcurl's built-in trust store.
     var caBundlePath: String?
     var proxy: Proxy
     var userAgent: String
@@ -174,6 +174,8 @@ final class CurlEasy {
         ]
         if let path = request.caBundlePath {
             results.append(("CURLOPT_CAINFO", setString(CURLOPT_CAINFO, path)))
+            // The same trust for an https:// proxy.
+            results.append(("CURLOPT_PROXY_CAINFO", setString(CURLOPT_PROXY_CAINFO, path)))
         }
         switch request.proxy {
         case .environment:

@@ -1,7 +1,8 @@
 // A progress report, turned by the daemon into a systemd STATUS line.
 
 public struct DownloadProgress: Sendable, Equatable {
-    /// Bytes of the file so far, a resumed prefix included.
+    /// Bytes of the file so far, a resumed prefix included. Goes back to 0
+    /// only when a server refuses to resume and the file restarts.
     public var bytes: Int64
     /// Size of the whole file, when the server said.
     public var totalBytes: Int64?

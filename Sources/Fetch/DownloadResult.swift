@@ -20,4 +20,15 @@ public struct DownloadResult: Sendable, Equatable {
     public var duration: Duration
     /// HTTP requests made, the first included.
     public var attempts: Int
+
+    public init(outcome: Outcome, bytesTransferred: Int64, httpStatus: Int, etag: String?,
+                sha256: String, duration: Duration, attempts: Int) {
+        self.outcome = outcome
+        self.bytesTransferred = bytesTransferred
+        self.httpStatus = httpStatus
+        self.etag = etag
+        self.sha256 = sha256
+        self.duration = duration
+        self.attempts = attempts
+    }
 }

@@ -12,7 +12,8 @@ import Glibc
 /// correct code, and the Swift cooperative pool is never blocked.
 public final class Downloader: Sendable {
     public let settings: DownloadSettings
-    private let caBundle: CABundle?
+    /// The combined CA bundle given to libcurl, when an extra one is set.
+    let caBundle: CABundle?
 
     /// Loads libcurl.so.4 and, if settings.extraCABundle is set, builds the
     /// combined CA bundle.
@@ -33,6 +34,7 @@ public final class Downloader: Sendable {
     ///   per settings.progressInterval, and once more when the file is complete.
     /// - Throws: FetchError, or CancellationError when the task is cancelled
     ///   (the partial file is kept for a later resume).
+    @discardableResult
     public func download(
         _ request: DownloadRequest,
         progress: (@Sendable (DownloadProgress) -> Void)? = nil
@@ -41,7 +43,22 @@ public final class Downloader: Sendable {
         let destination = try Destination(request.destination)
         try validate(request)
         let throttle = progress.map { ProgressThrottle(interval: settings.progressInterval, report: $0) }
+        do {
+            return try await requestUntilDone(request, destination, throttle: throttle, start: start)
+        } catch {
+            // A non-empty partial file is kept for the next resume; an empty one is litter.
+            if POSIXFile.size(destination.partPath) == 0 {
+                try? POSIXFile.remove(destination.partPath)
+            }
+            throw error
+        }
+    }
 
+    /// Requests until the file is installed, found current, or a failure is final.
+    private func requestUntilDone(
+        _ request: DownloadRequest, _ destination: Destination,
+        throttle: ProgressThrottle?, start: ContinuousClock.Instant
+    ) async throws -> DownloadResult {
         var validator = currentValidator(request, destination)
         var attempts = 0
         var failures = 0
@@ -135,8 +152,7 @@ public final class Downloader: Sendable {
             throw .invalidRequest("expected SHA-256 \(expected) is not 64 hex digits")
         }
         for (name, value) in request.headers
-        where name.isEmpty || (name + value).contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
-            || name.contains(":") {
+        where name.isEmpty || name.contains(":") || (name + value).contains(where: \.isNewline) {
             throw .invalidRequest("header \(name) is malformed")
         }
     }

@@ -8,6 +8,12 @@ enum POSIXFile {
         access(path, F_OK) == 0
     }
 
+    /// Size in bytes, nil if there is no such file.
+    static func size(_ path: String) -> Int64? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : nil
+    }
+
     /// The whole content of a small file (an ETag, a CA bundle).
     static func read(_ path: String) throws(FetchError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
