@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
-        .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap"]),
+        // Depends on the executable so `swift test` builds it for the CLI tests.
+        .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap", "coder-vm-bootstrap"]),
         // Depends on the executable so `swift test` builds it: the tests run
         // the real binary for exit codes and the Terraform protocol.
         .testTarget(name: "SeedTests", dependencies: [
