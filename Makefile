@@ -5,7 +5,7 @@ DAEMON := .build/release/coder-vm-bootstrap
 SEED := .build/release/coder-vm-seed
 DEPS_STAMP := .cache/deps.stamp
 
-.PHONY: all deps build release portability unit-test system-test vm-test test demo clean
+.PHONY: all deps build release portability unit-test system-test vm-test test demo bench clean
 
 all: build
 
@@ -42,6 +42,9 @@ vm-test: release
 	python3 -m pytest -q scripts/vm
 
 test: unit-test portability system-test
+
+bench: release
+	bench/run.sh
 
 demo: release
 	scripts/demo.py

@@ -102,6 +102,10 @@ def main():
         say(c.run(["coder-vm-bootstrap", "status"], check=False).stdout)
         say(f"systemd: {c.run(['systemctl', 'is-system-running'], check=False).stdout.strip()}; "
             f"cloud-init: {c.run(['cloud-init', 'status'], check=False).stdout.strip()}")
+        pid = c.unit_property("coder-vm-bootstrap.service", "MainPID")
+        rss = c.run(["ps", "-o", "rss=", "-p", pid], check=False).stdout.strip()
+        say(f"coder-vm-bootstrap: RSS {int(rss or 0) / 1024:.1f} MiB when ready; "
+            f"STATUS={c.unit_property('coder-vm-bootstrap.service', 'StatusText')!r}")
         say(f"agent token seen by the Coder stand-in: {coder.wait_for_report()['token'] == token.read_text().strip()}")
         port = c.expose(22)
         say(f"ssh:  ssh -p {port} -i {key} -o StrictHostKeyChecking=no coder@127.0.0.1   (while the demo runs)")
