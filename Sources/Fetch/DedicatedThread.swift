@@ -7,7 +7,9 @@ import Glibc
 
 /// Runs `work` on a new detached pthread and resumes the caller with its
 /// result. Cancellation is the work's business (see Transfer.cancel()).
-func runOnDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+/// The daemon's probes and readiness endpoint use it too: they block in
+/// system calls as well.
+public func runOnDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         let job = Unmanaged.passRetained(ThreadJob {
             continuation.resume(returning: work())

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Fetch
 import Glibc
 import Synchronization
 
@@ -70,7 +71,7 @@ public final class ReadinessServer: Sendable {
         self.listener = fd
         self.port = Int(UInt16(bigEndian: actual.sin6_port))
         self.router = router
-        DedicatedThread.start(name: "readiness") { [self] in acceptLoop() }
+        Task { [self] in await runOnDedicatedThread { self.acceptLoop() } }
     }
 
     /// Stops accepting; the thread ends after the connection in hand, if any.

@@ -1,3 +1,4 @@
+import Fetch
 import Glibc
 
 /// Health probes over plain sockets, each bounded by a timeout and run on a
@@ -43,12 +44,10 @@ public enum Probe {
     }
 
     private static func blocking(_ body: @escaping @Sendable () -> Result<ProbeResult, ProbeFailure>) async -> ProbeResult {
-        await withCheckedContinuation { continuation in
-            DedicatedThread.start(name: "probe") {
-                switch body() {
-                case .success(let result): continuation.resume(returning: result)
-                case .failure(let failure): continuation.resume(returning: .unhealthy(failure.message))
-                }
+        await runOnDedicatedThread {
+            switch body() {
+            case .success(let result): result
+            case .failure(let failure): .unhealthy(failure.message)
             }
         }
     }
