@@ -45,7 +45,7 @@ public struct Engine: Sendable {
         defer { server.stop() }
         logger.info("readiness endpoint on port \(server.port)", metadata: ["stage": "start"])
 
-        let stop = Self.stopSignal()
+        let stop = StopSignal()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await stop.wait() }
             if let interval = notifier.watchdogPingInterval {
@@ -68,7 +68,7 @@ public struct Engine: Sendable {
     private func superviseAll(host: HostDetection, board: StatusBoard) async throws {
         let components = Self.components(for: spec, distro: host.distro)
         let announce: @Sendable (String) -> Void = { line in
-            Task { for component in components { await board.update(component.name) { $0.detail = line } } }
+            Task { for component in components { await board.report(component.name, line) } }
         }
         announce("preparing the workspace user")
         let prepared = ContinuousClock.now
@@ -86,7 +86,7 @@ public struct Engine: Sendable {
                 componentLogger[metadataKey: "component"] = .string(name.rawValue)
                 let context = ComponentContext(
                     spec: spec, distro: host.distro, user: user, paths: paths, logger: componentLogger, downloads: downloads,
-                    report: { line in Task { await board.update(name) { $0.detail = line } } })
+                    report: { line in Task { await board.report(name, line) } })
                 var supervisor = Supervisor(component: component, context: context, units: units, board: board, policy: policy)
                 if let codeServer = component as? CodeServerComponent, !spec.codeServer.extensions.isEmpty {
                     supervisor.afterFirstReady = { await codeServer.installExtensions(context) }
@@ -128,9 +128,6 @@ public struct Engine: Sendable {
             }
         }
     }
-
-    /// Resolves when SIGTERM or SIGINT arrives (systemd's stop).
-    static func stopSignal() -> StopSignal { StopSignal() }
 }
 
 /// SIGTERM/SIGINT delivered through Dispatch, awaited by the engine.

@@ -66,11 +66,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "Tests" / "standins"))
+from standins import Timeout, wait_until  # noqa: E402  (one polling helper for all the tests)
 DOCKER_UNITS = ("docker.service", "docker.socket", "containerd.service")
 CLEAN_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
              "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb"}
@@ -80,30 +83,8 @@ _counter = itertools.count(1)
 _live = set()
 
 
-class Timeout(AssertionError):
-    pass
-
-
 class ContainerError(RuntimeError):
     pass
-
-
-def wait_until(predicate, timeout, interval=0.2, message="condition"):
-    """Polls predicate() until it returns something truthy (returned) or raises
-    Timeout; exceptions from predicate count as "not yet"."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while True:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as e:  # noqa: BLE001 - polling
-            last_error = e
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last_error!r})" if last_error else ""
-            raise Timeout(f"timed out after {timeout}s waiting for {message}{detail}")
-        time.sleep(interval)
 
 
 def find_image(build=True):

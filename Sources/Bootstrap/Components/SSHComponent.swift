@@ -32,20 +32,25 @@ public struct SSHComponent: Component {
 
         try await generateMissingHostKeys(context)
 
-        let previous = FileManager.default.contents(atPath: paths.sshConfigDropIn)
-        let wanted = dropIn(paths)
-        if try AtomicFile.write(wanted, to: paths.sshConfigDropIn, mode: 0o644) {
+        // Both edits (the drop-in, and an Include line some images lack) are
+        // checked together by `sshd -t`; on rejection both are put back, so
+        // sshd is never reloaded with a config it would refuse.
+        let mainConfig = "/etc/ssh/sshd_config"
+        let previousDropIn = FileManager.default.contents(atPath: paths.sshConfigDropIn)
+        let previousMain = FileManager.default.contents(atPath: mainConfig)
+        let includeAdded = try ensureIncludeOfDropIns(mainConfig, current: previousMain)
+        let dropInChanged = try AtomicFile.write(dropIn(paths), to: paths.sshConfigDropIn, mode: 0o644)
+        if includeAdded || dropInChanged {
             do {
                 try await HostCommand(["sshd", "-t"]).run()
             } catch {
-                // Put back what sshd accepted before; never reload a config it rejects.
-                if let previous { try AtomicFile.write(previous, to: paths.sshConfigDropIn, mode: 0o644) }
+                if let previousDropIn { try AtomicFile.write(previousDropIn, to: paths.sshConfigDropIn, mode: 0o644) }
                 else { unlink(paths.sshConfigDropIn) }
+                if includeAdded, let previousMain { try AtomicFile.write(previousMain, to: mainConfig, mode: 0o644) }
                 throw SSHConfigRejected(detail: "\(error)")
             }
             changed = true
         }
-        try ensureIncludeOfDropIns()
         return changed
     }
 
@@ -80,25 +85,19 @@ public struct SSHComponent: Component {
     }
 
     /// Some images' sshd_config lacks `Include /etc/ssh/sshd_config.d/*.conf`;
-    /// without it the drop-in would be ignored.
-    private func ensureIncludeOfDropIns() throws {
-        let main = "/etc/ssh/sshd_config"
-        guard let data = FileManager.default.contents(atPath: main) else { return }
-        let text = String(decoding: data, as: UTF8.self)
+    /// without it the drop-in would be ignored. Returns whether it was added.
+    private func ensureIncludeOfDropIns(_ main: String, current: Data?) throws -> Bool {
+        guard let current else { return false }
+        let text = String(decoding: current, as: UTF8.self)
         let hasInclude = text.split(separator: "\n").contains {
-            $0.trimmingPrefix(while: \.isWhitespace).lowercased().hasPrefix("include /etc/ssh/sshd_config.d/")
+            $0.drop(while: \.isWhitespace).lowercased().hasPrefix("include /etc/ssh/sshd_config.d/")
         }
-        if !hasInclude {
-            try AtomicFile.write("Include /etc/ssh/sshd_config.d/*.conf\n" + text, to: main, mode: 0o644)
-        }
+        if hasInclude { return false }
+        return try AtomicFile.write("Include /etc/ssh/sshd_config.d/*.conf\n" + text, to: main, mode: 0o644)
     }
 }
 
 public struct SSHConfigRejected: Error, CustomStringConvertible {
     public var detail: String
     public var description: String { "sshd rejected the new configuration, the previous one was kept: \(detail)" }
-}
-
-extension Substring {
-    func trimmingPrefix(while predicate: (Character) -> Bool) -> Substring { drop(while: predicate) }
 }

@@ -37,8 +37,6 @@ public actor StatusBoard {
         self.statusFile = statusFile
     }
 
-    public var current: WorkspaceStatus { status }
-
     public var elapsedMilliseconds: Int { Self.milliseconds(started.duration(to: .now)) }
 
     /// Changes one component and publishes the result.
@@ -51,9 +49,13 @@ public actor StatusBoard {
         publish()
     }
 
-    public func addNote(_ note: String) {
-        status.notes.append(note)
-        publish()
+    /// A progress line from a component's work. Reports travel in Tasks and
+    /// may arrive late: one that lands after the component came up (or gave
+    /// up) is stale and dropped.
+    public func report(_ name: ComponentName, _ line: String) {
+        guard let component = status.components.first(where: { $0.name == name }),
+              [.pending, .converging, .starting].contains(component.state) else { return }
+        update(name) { $0.detail = line }
     }
 
     public func stopping() {
