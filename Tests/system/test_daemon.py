@@ -163,6 +163,7 @@ def test_workspace_comes_up_ready_through_ready_notification(first_boot, stand_i
     ping = c.run(["curl", "-s", "--unix-socket", "/run/docker.sock", "http://docker/_ping"])
     assert ping.stdout == "OK"
     assert "docker" in c.run(["id", "-nG", USER]).stdout.split()
+    assert c.run(["docker", "info", "--format", "{{.ServerVersion}}"], user=USER).stdout.strip()
 
     # code-server and the agent run as the user under their template units.
     for unit in (f"code-server@{USER}.service", f"coder-agent@{USER}.service"):

@@ -56,7 +56,13 @@ public actor StatusBoard {
         guard let component = status.components.first(where: { $0.name == name }),
               [.pending, .converging, .starting].contains(component.state) else { return }
         update(name) { $0.detail = line }
+        // Progress buys time: the unit's TimeoutStartSec counts from the last
+        // report, so a slow download on a slow link is not killed, a stall is.
+        if !sentReady { _ = try? notifier.send([.extendTimeout(Self.startProgressAllowance)]) }
     }
+
+    /// How long the start may go on without any progress report.
+    public static let startProgressAllowance: Duration = .seconds(300)
 
     public func stopping() {
         status.phase = .stopping
