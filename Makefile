@@ -5,7 +5,7 @@ DAEMON := .build/release/coder-vm-bootstrap
 SEED := .build/release/coder-vm-seed
 DEPS_STAMP := .cache/deps.stamp
 
-.PHONY: all deps build release portability unit-test system-test vm-test test demo bench clean
+.PHONY: all deps build release portability unit-test system-test vm-test test deb demo bench clean
 
 all: build
 
@@ -36,10 +36,14 @@ unit-test: deps
 system-test: release
 	python3 -m pytest -q Tests/standins Tests/system scripts/vm/test_vmrunner.py
 
-# Real qemu boots (TCG here: 4-7 minutes). The .deb-seeded boot and reboot
-# of issue 5 comes next; today this runs the runner's smoke boot and bake.
-vm-test: release
-	python3 -m pytest -q scripts/vm
+# The Debian package of the daemon, checked by lintian (errors fail).
+deb: release
+	lintian --fail-on error --suppress-tags maintainer-script-calls-systemctl $$(packaging/deb/build.sh out)
+
+# A real qemu VM (TCG here): the .deb installed by cloud-init from the
+# rendered Secret, one boot and one reboot with a new token.
+vm-test: deb
+	python3 -m pytest -q -s Tests/vm
 
 test: unit-test portability system-test
 
