@@ -12,6 +12,7 @@ import pathlib
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -28,19 +29,46 @@ CODER_PORT, FILES_PORT = 7080, 7081
 
 
 class FileServer:
-    """Serves a folder on host loopback and counts the requests per path."""
+    """Serves a folder on host loopback with Range support, recording each
+    request (path, Range header, bytes sent). slow=True dribbles the body
+    (200 bytes every 50 ms) so a test can interrupt a download halfway."""
 
-    def __init__(self, folder):
-        self.requests = []
+    def __init__(self, folder, slow=False):
+        self.requests = []  # paths, in order
+        self.log = []       # {"path", "range", "status", "bytes"}
         outer = self
 
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, directory=str(folder), **kwargs)
-
+        class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.requests.append(self.path)
-                super().do_GET()
+                path = pathlib.Path(folder) / self.path.lstrip("/").split("?")[0]
+                entry = {"path": self.path, "range": self.headers.get("Range"), "status": 404, "bytes": 0}
+                outer.log.append(entry)
+                if not path.is_file() or ".." in self.path:
+                    self.send_error(404)
+                    return
+                data = path.read_bytes()
+                start = 0
+                if entry["range"] and entry["range"].startswith("bytes=") and entry["range"].endswith("-"):
+                    start = int(entry["range"][6:-1])
+                body = data[start:]
+                entry["status"] = 206 if start else 200
+                self.send_response(entry["status"])
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Accept-Ranges", "bytes")
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.end_headers()
+                step = 200 if slow else len(body) or 1
+                for offset in range(0, len(body), step):
+                    try:
+                        self.wfile.write(body[offset:offset + step])
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    entry["bytes"] += len(body[offset:offset + step])
+                    if slow:
+                        time.sleep(0.05)
 
             def log_message(self, *args):
                 pass
@@ -83,16 +111,19 @@ def spec(stand_ins, token):
     }
 
 
-def install(c, stand_ins, token):
+def install(c, stand_ins, token, files=None, spec_changes=None):
     """Installs the daemon the way the .deb does, with this boot's spec."""
     c.write_file("/usr/bin/coder-vm-bootstrap", DAEMON.read_bytes(), mode=0o755)
     for unit in ("coder-vm-bootstrap.service", "code-server@.service", "coder-agent@.service"):
         c.write_file(f"/lib/systemd/system/{unit}", (REPO / "units" / unit).read_text())
     # /run is the container's own tmpfs: write it from inside, as cloud-init's bootcmd does.
+    document = spec(stand_ins, token)
+    for section, values in (spec_changes or {}).items():
+        document.setdefault(section, {}).update(values)
     c.run("umask 077 && mkdir -p /run/coder-vm-bootstrap && cat > /run/coder-vm-bootstrap/spec.json",
-          input=json.dumps(spec(stand_ins, token)))
+          input=json.dumps(document))
     c.forward_to_host(CODER_PORT, stand_ins["coder"].port)
-    c.forward_to_host(FILES_PORT, stand_ins["files"].port)
+    c.forward_to_host(FILES_PORT, (files or stand_ins["files"]).port)
     c.systemctl("daemon-reload")
 
 
@@ -239,3 +270,52 @@ def test_warm_boot_revalidates_agent_with_304_and_downloads_nothing_else(workspa
     assert agent_requests[0]["status"] == 200
     assert agent_requests[-1]["if_none_match"] and agent_requests[-1]["status"] == 304, agent_requests
     stand_ins["coder"].wait_for_report(lambda r: r.get("token") == "token-of-boot-2")
+
+
+def component(c, name):
+    return next(x for x in status(c)["components"] if x["name"] == name)
+
+
+def test_agent_exiting_in_a_loop_spends_the_budget_and_degrades_without_crashing_the_daemon(container, stand_ins):
+    c = container(name="crashloop")
+    # The agent is optional here, so its failure degrades rather than fails the workspace.
+    install(c, stand_ins, "token-crash", spec_changes={"readiness": {"required": ["ssh", "docker", "code-server"]}})
+    c.systemctl("start", "coder-vm-bootstrap.service")
+    wait_until(lambda: status(c)["phase"] == "ready", timeout=60, message="the optional agent to come up too")
+    stand_ins["coder"].set_agent_exit_code(3)
+    try:
+        wait_until(lambda: component(c, "agent")["state"] == "failed", timeout=240, interval=1,
+                   message="the agent to be reported failed")
+    finally:
+        stand_ins["coder"].set_agent_exit_code(None)
+    agent = component(c, "agent")
+    assert agent["restarts"] >= 6, agent
+    assert agent["lastError"], agent
+    assert any("exit" in line for line in agent["journalTail"]), agent["journalTail"]
+    st = status(c)
+    assert st["phase"] == "degraded" and "agent failed" in st["summary"], st["summary"]
+    assert c.run(["coder-vm-bootstrap", "status"], check=False).returncode == 2
+    assert c.systemctl("is-active", "coder-vm-bootstrap.service").stdout.strip() == "active"
+    assert c.http_get(13380, "/readyz")[0] == 200, "only required components decide readiness"
+
+
+def test_daemon_killed_halfway_through_a_download_converges_after_restart_without_partial_files(container, stand_ins, tmp_path):
+    slow = FileServer(stand_ins["tarball"].parent, slow=True)
+    try:
+        c = container(name="killed")
+        install(c, stand_ins, "token-kill", files=slow)
+        c.systemctl("start", "--no-block", "coder-vm-bootstrap.service")
+        part = f"/var/lib/coder-vm-bootstrap/downloads/.code-server-{CODE_SERVER_VERSION}-linux-amd64.tar.gz.part"
+        wait_until(lambda: int(c.run(["stat", "-c", "%s", part], check=False).stdout or 0) > 0, timeout=60,
+                   interval=0.1, message="a partial download")
+        c.run(["kill", "-9", c.unit_property("coder-vm-bootstrap.service", "MainPID")])
+        # Restart=on-failure brings it back; it resumes and converges.
+        wait_until(lambda: status(c).get("phase") == "ready", timeout=120, interval=1, message="ready after the restart")
+        assert c.unit_property("coder-vm-bootstrap.service", "NRestarts") == "1"
+        leftovers = c.run("ls -a /opt/code-server /var/lib/coder-vm-bootstrap/downloads", check=False).stdout
+        assert ".staging" not in leftovers and ".part" not in leftovers and ".tmp" not in leftovers, leftovers
+        assert c.run(["test", "-x", f"/opt/code-server/{CODE_SERVER_VERSION}-amd64/bin/code-server"]).returncode == 0
+        ranges = [entry["range"] for entry in slow.log]
+        assert ranges[0] is None and any(r and r.startswith("bytes=") for r in ranges[1:]), slow.log
+    finally:
+        slow.stop()

@@ -71,13 +71,13 @@ public struct WorkspaceStatus: Codable, Equatable, Sendable {
     public var notes: [String] = []
 
     /// The phase that follows from the components: failed when a required one
-    /// failed, starting while a required one has not come up yet, degraded
-    /// while anything enabled is unwell, else ready.
+    /// failed, starting while any enabled one has not come up yet, degraded
+    /// while anything enabled is unwell, else ready. (READY=1 and /readyz
+    /// only wait for the required ones: see `isReady`.)
     public static func phase(of components: [ComponentStatus]) -> Phase {
-        let required = components.filter(\.required)
-        if required.contains(where: { $0.state == .failed }) { return .failed }
-        if required.contains(where: { [.pending, .converging, .starting].contains($0.state) }) { return .starting }
         let enabled = components.filter { $0.state != .disabled }
+        if enabled.contains(where: { $0.required && $0.state == .failed }) { return .failed }
+        if enabled.contains(where: { [.pending, .converging, .starting].contains($0.state) }) { return .starting }
         return enabled.allSatisfy { $0.state == .ready } ? .ready : .degraded
     }
 
