@@ -29,8 +29,7 @@ struct Supervisor: Sendable {
         var systemdRestartsSeen: UInt32 = 0
         while !Task.isCancelled {
             do {
-                try await bringUp(restart: !firstReady)
-                systemdRestartsSeen = (try? await units.restartCount(of: component.unit)) ?? 0
+                try await bringUp(restart: !firstReady, &systemdRestartsSeen, &history)
                 if firstReady, let afterFirstReady {
                     firstReady = false
                     Task { await afterFirstReady() }
@@ -69,7 +68,7 @@ struct Supervisor: Sendable {
     }
 
     /// Converge, (re)start the unit, wait for the first healthy probe.
-    private func bringUp(restart: Bool) async throws {
+    private func bringUp(restart: Bool, _ systemdRestartsSeen: inout UInt32, _ history: inout RestartHistory) async throws {
         let begin = ContinuousClock.now
         await board.update(name) { $0.state = .converging; $0.detail = "converging" }
         let changed = try await component.converge(context)
@@ -89,9 +88,12 @@ struct Supervisor: Sendable {
             try? await units.resetFailed(component.unit)
             try await units.start(component.unit)
         }
+        systemdRestartsSeen = (try? await units.restartCount(of: component.unit)) ?? 0
         let deadline = ContinuousClock.now + policy.startTimeout
         var last = ProbeResult.unhealthy("no probe yet")
         while ContinuousClock.now < deadline {
+            // A unit that exits while starting up spends the budget too.
+            try await countSystemdRestarts(&systemdRestartsSeen, &history)
             last = await component.probe()
             if last == .healthy { break }
             try await Task.sleep(for: policy.startupProbeInterval)
@@ -118,19 +120,7 @@ struct Supervisor: Sendable {
         var failures = 0
         while true {
             try await Task.sleep(for: policy.probeInterval)
-            let restarts = (try? await units.restartCount(of: component.unit)) ?? systemdRestartsSeen
-            if restarts > systemdRestartsSeen {
-                let extra = Int(restarts - systemdRestartsSeen)
-                systemdRestartsSeen = restarts
-                await board.update(name) { $0.restarts += extra }
-                logger.notice("systemd restarted \(component.unit) \(extra) time(s)", metadata: [
-                    "stage": "supervise", MessageID.metadataKey: .messageID(.componentRestarted)])
-                // A crash loop systemd heals each time still spends the budget.
-                for _ in 0..<extra where !history.record(at: .now, policy: policy) {
-                    await board.update(name) { $0.lastError = "\(component.unit) keeps exiting (\(history.countInWindow) restarts in \(policy.window))" }
-                    throw BudgetSpent()
-                }
-            }
+            try await countSystemdRestarts(&systemdRestartsSeen, &history)
             switch await component.probe() {
             case .healthy:
                 if failures > 0 { await board.update(name) { $0.state = .ready; $0.detail = nil } }
@@ -143,6 +133,22 @@ struct Supervisor: Sendable {
                 }
                 if failures >= policy.failureThreshold { throw ComponentError(reason) }
             }
+        }
+    }
+
+    /// Adds the restarts systemd did by itself (Restart=always healing a
+    /// crash) since the last look to the count shown and to the budget.
+    private func countSystemdRestarts(_ seen: inout UInt32, _ history: inout RestartHistory) async throws {
+        let restarts = (try? await units.restartCount(of: component.unit)) ?? seen
+        guard restarts > seen else { return }
+        let extra = Int(restarts - seen)
+        seen = restarts
+        await board.update(name) { $0.restarts += extra }
+        logger.notice("systemd restarted \(component.unit) \(extra) time(s)", metadata: [
+            "stage": "supervise", MessageID.metadataKey: .messageID(.componentRestarted)])
+        for _ in 0..<extra where !history.record(at: .now, policy: policy) {
+            await board.update(name) { $0.lastError = "\(component.unit) keeps exiting (\(history.countInWindow) restarts in \(policy.window))" }
+            throw BudgetSpent()
         }
     }
 
