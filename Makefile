@@ -45,12 +45,12 @@ deb: release
 vm-test: deb
 	python3 -m pytest -q -s Tests/vm
 
-test: unit-test portability system-test
+test: unit-test portability system-test vm-test
 
 bench: release
 	bench/run.sh
 
-demo: release
+demo: deb
 	scripts/demo.py
 
 clean:
