@@ -107,6 +107,7 @@ def spec(stand_ins, token):
             "version": CODE_SERVER_VERSION,
             "downloadURL": f"http://127.0.0.1:{FILES_PORT}/code-server-{{version}}-linux-{{arch}}.tar.gz",
             "sha256": {"amd64": stand_ins["sha256"]},
+            "extensions": ["ms-python.python"],
         },
     }
 
@@ -211,6 +212,16 @@ def test_workspace_comes_up_ready_through_ready_notification(first_boot, stand_i
     # The readiness endpoint agrees.
     assert c.http_get(13380, "/readyz")[0] == 200
 
+
+
+def test_extensions_are_installed_in_the_background_as_the_user(first_boot):
+    c = first_boot
+    listed = wait_until(lambda: "ms-python.python" in c.run(
+        ["/opt/code-server/current/bin/code-server", "--list-extensions"], user=USER).stdout, timeout=60,
+        message="the extension to be installed")
+    assert listed
+    owner = c.run(["stat", "-c", "%U", f"/home/{USER}/.local/share/code-server"]).stdout.strip()
+    assert owner == USER
 
 
 def test_token_never_leaks_into_argv_journal_status_or_readable_files(first_boot):
