@@ -63,7 +63,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec"]),
+        // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
+        .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
         // Depends on the executable so `swift test` builds it for the CLI tests.

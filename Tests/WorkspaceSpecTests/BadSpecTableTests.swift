@@ -87,6 +87,32 @@ final class BadSpecTableTests: XCTestCase {
         }
     }
 
+    /// The same table through the daemon's command line: exit 78 and the field path on stderr.
+    func testEveryBadSpecMakesCheckConfigExit78NamingTheField() throws {
+        let good = try exampleJSON("full.json")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bad-specs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (index, bad) in badSpecs.enumerated() {
+            var tree = good
+            bad.change(&tree)
+            let file = folder.appendingPathComponent("\(index).json")
+            try JSONEncoder().encode(tree).write(to: file)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+            let process = Process()
+            process.executableURL = daemonBinary()
+            process.arguments = ["check-config", file.path]
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 78, "\(bad.name): \(output)")
+            XCTAssertTrue(output.contains("\(bad.path):"), "\(bad.name): \(output)")
+        }
+    }
+
     func testMisspeltKeyGetsADidYouMeanHint() throws {
         var tree = try exampleJSON("full.json")
         tree[path: ["ssh", "passwordAuth"]] = .bool(true)
@@ -94,4 +120,17 @@ final class BadSpecTableTests: XCTestCase {
             XCTAssertEqual((error as! InvalidSpec).diagnostics.first?.hint, "did you mean passwordAuthentication?")
         }
     }
+}
+
+/// The built daemon, beside the test bundle in the build folder.
+func daemonBinary() -> URL {
+    for start in [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])] {
+        var directory = start
+        for _ in 0..<4 {
+            directory = directory.deletingLastPathComponent()
+            let binary = directory.appendingPathComponent("coder-vm-bootstrap")
+            if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+        }
+    }
+    return URL(fileURLWithPath: ".build/debug/coder-vm-bootstrap")
 }
