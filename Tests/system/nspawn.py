@@ -210,6 +210,9 @@ class Relay:
                 return
             try:
                 upstream = self.connect_fn()
+                # The timeout was for connecting only: a slow answer on a loaded
+                # machine must not be cut off as an empty reply.
+                upstream.settimeout(None)
             except OSError:
                 client.close()
                 continue
