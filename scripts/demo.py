@@ -9,7 +9,6 @@ the Coder server/agent are the stand-ins from Tests/standins.
     scripts/demo.py [--keep]      (`make demo` builds what is missing first)
 """
 import argparse
-import hashlib
 import json
 import pathlib
 import sys
@@ -18,10 +17,10 @@ import subprocess
 import urllib.request
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "scripts" / "vm"), str(REPO / "Tests" / "system"), str(REPO / "Tests" / "standins")]
+sys.path[:0] = [str(REPO / "scripts" / "vm"), str(REPO / "Tests" / "standins")]
 import standins  # noqa: E402
 import vmrunner  # noqa: E402
-from test_daemon import FileServer  # noqa: E402
+from standins import FileServer, workspace_spec  # noqa: E402
 
 SEED = REPO / ".build/release/coder-vm-seed"
 WORK = REPO / ".cache/demo"
@@ -61,17 +60,8 @@ def main():
     token = WORK / "agent-token"
     token.write_text(f"demo-token-{int(time.time())}\n")
     token.chmod(0o600)
-    spec = {
-        "apiVersion": "coder-vm-bootstrap/v1",
-        "workspace": {"owner": "demo", "name": "dev", "id": "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"},
-        "user": {"name": "coder", "sshAuthorizedKeys": [pub]},
-        "coder": {"accessURL": coder.url_for(GUEST_HOST)},
-        "codeServer": {"version": VERSION,
-                       "downloadURL": f"http://{GUEST_HOST}:{files.port}/code-server-{{version}}-linux-{{arch}}.tar.gz",
-                       "sha256": {"amd64": hashlib.sha256(tarball.read_bytes()).hexdigest()}},
-        "install": {"packageURL": f"http://{GUEST_HOST}:{files.port}/{deb.name}",
-                    "sha256": hashlib.sha256(deb.read_bytes()).hexdigest()},
-    }
+    spec = workspace_spec(access_url=coder.url_for(GUEST_HOST), files_url=f"http://{GUEST_HOST}:{files.port}",
+                          tarball=tarball, ssh_key=pub, version=VERSION, package=deb)
     (WORK / "spec.json").write_text(json.dumps(spec, indent=2))
     say("== coder-vm-seed render-secret (the token comes from a file, never argv)")
     secret = subprocess.run([str(SEED), "render-secret", str(WORK / "spec.json"), "--distro", "debian-12",

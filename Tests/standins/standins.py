@@ -10,11 +10,14 @@
         coder.wait_for_report(lambda r: r["status"] == 200, timeout=30)
         coder.set_agent_exit_code(3); coder.replace_binary(); coder.set_valid_tokens(["t"])
 """
+import hashlib
+import http.server
 import json
 import os
 import pathlib
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -175,3 +178,76 @@ def run_code_server(release_dir, *args, env=None, **kwargs):
     """Runs <release_dir>/bin/code-server ARGS to completion (for --version etc.)."""
     return subprocess.run([str(pathlib.Path(release_dir) / "bin" / "code-server"), *args],
                           capture_output=True, text=True, env={**os.environ, **(env or {})}, **kwargs)
+
+
+class FileServer:
+    """Serves a folder on host loopback with Range support, recording each
+    request (path, Range header, bytes sent). slow=True dribbles the body
+    (200 bytes every 50 ms) so a test can interrupt a download halfway."""
+
+    def __init__(self, folder, slow=False):
+        self.requests = []  # paths, in order
+        self.log = []       # {"path", "range", "status", "bytes"}
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append(self.path)
+                path = pathlib.Path(folder) / self.path.lstrip("/").split("?")[0]
+                entry = {"path": self.path, "range": self.headers.get("Range"), "status": 404, "bytes": 0}
+                outer.log.append(entry)
+                if not path.is_file() or ".." in self.path:
+                    self.send_error(404)
+                    return
+                data = path.read_bytes()
+                start = 0
+                if entry["range"] and entry["range"].startswith("bytes=") and entry["range"].endswith("-"):
+                    start = int(entry["range"][6:-1])
+                body = data[start:]
+                entry["status"] = 206 if start else 200
+                self.send_response(entry["status"])
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Accept-Ranges", "bytes")
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.end_headers()
+                step = 200 if slow else len(body) or 1
+                for offset in range(0, len(body), step):
+                    try:
+                        self.wfile.write(body[offset:offset + step])
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    entry["bytes"] += len(body[offset:offset + step])
+                    if slow:
+                        time.sleep(0.05)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def workspace_spec(*, access_url, files_url, tarball, ssh_key, version="4.96.4", package=None):
+    """The workspace spec the system and VM tests and the demo use: a user with
+    `ssh_key`, the Coder stand-in at `access_url`, and code-server from the
+    stand-in tarball served at `files_url`; with `package` (a .deb served
+    there too) an install section, as for an image without the daemon."""
+    spec = {
+        "apiVersion": "coder-vm-bootstrap/v1",
+        "workspace": {"owner": "alice", "name": "dev", "id": "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"},
+        "user": {"name": "coder", "sshAuthorizedKeys": [ssh_key]},
+        "coder": {"accessURL": access_url},
+        "codeServer": {"version": version,
+                       "downloadURL": f"{files_url}/code-server-{{version}}-linux-{{arch}}.tar.gz",
+                       "sha256": {"amd64": hashlib.sha256(pathlib.Path(tarball).read_bytes()).hexdigest()}},
+    }
+    if package:
+        spec["install"] = {"packageURL": f"{files_url}/{pathlib.Path(package).name}",
+                           "sha256": hashlib.sha256(pathlib.Path(package).read_bytes()).hexdigest()}
+    return spec

@@ -4,21 +4,17 @@ server/agent are the stand-ins in Tests/standins (named as such).
 
 Needs the release build (`make system-test` builds it) and root.
 """
-import functools
-import hashlib
-import http.server
 import json
 import pathlib
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
 import standins  # noqa: E402
 from nspawn import wait_until  # noqa: E402
+from standins import FileServer, workspace_spec  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DAEMON = REPO / ".build" / "release" / "coder-vm-bootstrap"
@@ -26,59 +22,6 @@ CODE_SERVER_VERSION = "4.96.4"
 USER = "coder"
 # Ports inside the container that relay to the host's stand-in servers.
 CODER_PORT, FILES_PORT = 7080, 7081
-
-
-class FileServer:
-    """Serves a folder on host loopback with Range support, recording each
-    request (path, Range header, bytes sent). slow=True dribbles the body
-    (200 bytes every 50 ms) so a test can interrupt a download halfway."""
-
-    def __init__(self, folder, slow=False):
-        self.requests = []  # paths, in order
-        self.log = []       # {"path", "range", "status", "bytes"}
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                outer.requests.append(self.path)
-                path = pathlib.Path(folder) / self.path.lstrip("/").split("?")[0]
-                entry = {"path": self.path, "range": self.headers.get("Range"), "status": 404, "bytes": 0}
-                outer.log.append(entry)
-                if not path.is_file() or ".." in self.path:
-                    self.send_error(404)
-                    return
-                data = path.read_bytes()
-                start = 0
-                if entry["range"] and entry["range"].startswith("bytes=") and entry["range"].endswith("-"):
-                    start = int(entry["range"][6:-1])
-                body = data[start:]
-                entry["status"] = 206 if start else 200
-                self.send_response(entry["status"])
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Accept-Ranges", "bytes")
-                if start:
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                self.end_headers()
-                step = 200 if slow else len(body) or 1
-                for offset in range(0, len(body), step):
-                    try:
-                        self.wfile.write(body[offset:offset + step])
-                        self.wfile.flush()
-                    except OSError:
-                        return
-                    entry["bytes"] += len(body[offset:offset + step])
-                    if slow:
-                        time.sleep(0.05)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -91,25 +34,18 @@ def stand_ins(tmp_path_factory):
     coder = standins.CoderServer(folder / "coder").start()
     key = folder / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "system-test", "-f", str(key)], check=True)
-    yield {"tarball": tarball, "files": files, "coder": coder, "key": key,
-           "sha256": hashlib.sha256(tarball.read_bytes()).hexdigest()}
+    yield {"tarball": tarball, "files": files, "coder": coder, "key": key}
     coder.stop()
     files.stop()
 
 
 def spec(stand_ins, token):
-    return {
-        "apiVersion": "coder-vm-bootstrap/v1",
-        "workspace": {"owner": "alice", "name": "dev", "id": "5d1f3a8e-0000-4000-8000-000000000001"},
-        "user": {"name": USER, "sshAuthorizedKeys": [stand_ins["key"].with_suffix(".pub").read_text().strip()]},
-        "coder": {"accessURL": f"http://127.0.0.1:{CODER_PORT}/", "token": token},
-        "codeServer": {
-            "version": CODE_SERVER_VERSION,
-            "downloadURL": f"http://127.0.0.1:{FILES_PORT}/code-server-{{version}}-linux-{{arch}}.tar.gz",
-            "sha256": {"amd64": stand_ins["sha256"]},
-            "extensions": ["ms-python.python"],
-        },
-    }
+    document = workspace_spec(
+        access_url=f"http://127.0.0.1:{CODER_PORT}/", files_url=f"http://127.0.0.1:{FILES_PORT}",
+        tarball=stand_ins["tarball"], ssh_key=stand_ins["key"].with_suffix(".pub").read_text().strip())
+    document["coder"]["token"] = token
+    document["codeServer"]["extensions"] = ["ms-python.python"]
+    return document
 
 
 def install(c, stand_ins, token, files=None, spec_changes=None):

@@ -9,8 +9,6 @@ code-server and the Coder server/agent are the stand-ins in Tests/standins.
 Slow under TCG (one boot and one reboot): run with `make vm-test`.
 Timings and the daemon's RSS are printed and written to out/vm-test.json.
 """
-import base64
-import hashlib
 import json
 import pathlib
 import subprocess
@@ -19,13 +17,12 @@ import time
 import urllib.request
 
 import pytest
-import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts" / "vm"), str(REPO / "Tests" / "standins"), str(REPO / "Tests" / "system")]
 import standins  # noqa: E402
+from standins import FileServer, workspace_spec  # noqa: E402
 import vmrunner  # noqa: E402
-from test_daemon import FileServer  # noqa: E402
 
 SEED = REPO / ".build/release/coder-vm-seed"
 VERSION = "4.96.4"
@@ -63,17 +60,8 @@ def test_vm_seeded_by_the_rendered_secret_comes_up_ready_and_survives_a_reboot_w
     coder = standins.CoderServer(tmp_path / "coder").start()
     token = tmp_path / "token"
     host = "10.0.2.2"  # the host's loopback as qemu's user networking shows it to the guest
-    spec = {
-        "apiVersion": "coder-vm-bootstrap/v1",
-        "workspace": {"owner": "alice", "name": "dev", "id": "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"},
-        "user": {"name": "coder", "sshAuthorizedKeys": [pub]},
-        "coder": {"accessURL": coder.url_for(host)},
-        "codeServer": {"version": VERSION,
-                       "downloadURL": f"http://{host}:{files.port}/code-server-{{version}}-linux-{{arch}}.tar.gz",
-                       "sha256": {"amd64": hashlib.sha256(tarball.read_bytes()).hexdigest()}},
-        "install": {"packageURL": f"http://{host}:{files.port}/{deb.name}",
-                    "sha256": hashlib.sha256(deb.read_bytes()).hexdigest()},
-    }
+    spec = workspace_spec(access_url=coder.url_for(host), files_url=f"http://{host}:{files.port}",
+                          tarball=tarball, ssh_key=pub, version=VERSION, package=deb)
     record = {"boots": []}
     try:
         with vmrunner.VM(image, tmp_path / "vm", name="coder-alice-dev", ssh_user="coder", ssh_key=key) as vm:
