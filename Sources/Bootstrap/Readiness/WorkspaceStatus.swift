@@ -23,6 +23,29 @@ public enum ComponentState: String, Codable, Sendable {
     case disabled
 }
 
+/// A download in flight: what, how many bytes of how many, how fast.
+public struct ComponentProgress: Codable, Equatable, Sendable {
+    /// What is being downloaded, e.g. "code-server 4.96.4".
+    public var what: String
+    public var bytes: Int64
+    /// nil when the server did not say.
+    public var totalBytes: Int64?
+    public var bytesPerSecond: Double
+
+    public init(what: String, bytes: Int64, totalBytes: Int64?, bytesPerSecond: Double) {
+        self.what = what
+        self.bytes = bytes
+        self.totalBytes = totalBytes
+        self.bytesPerSecond = bytesPerSecond
+    }
+
+    /// 0...1 when the total is known.
+    public var fraction: Double? {
+        guard let totalBytes, totalBytes > 0 else { return nil }
+        return min(1, Double(bytes) / Double(totalBytes))
+    }
+}
+
 /// One stage of a component's start with how long it took, e.g. download 812 ms.
 public struct StageTiming: Codable, Equatable, Sendable {
     public var stage: String
@@ -40,8 +63,13 @@ public struct ComponentStatus: Codable, Equatable, Sendable {
     public var stages: [StageTiming] = []
     /// Milliseconds from daemon start to the first healthy probe.
     public var readyAfterMilliseconds: Int?
-    /// The last lines of the unit's journal when it failed.
+    /// The last lines of the unit's journal when it failed. Local views
+    /// only (`status`, the status file): the readiness endpoint drops them.
     public var journalTail: [String]?
+    /// How far the current download has come, for progress bars.
+    public var progress: ComponentProgress?
+    /// When the component entered its current state, for elapsed times.
+    public var since: Date?
 
     public init(name: ComponentName, state: ComponentState, required: Bool) {
         self.name = name
