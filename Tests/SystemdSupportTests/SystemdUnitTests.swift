@@ -16,7 +16,7 @@ final class SystemdUnitTests: XCTestCase {
 
     override func setUp() async throws {
         guard FileManager.default.fileExists(atPath: "/run/systemd/system") else {
-            throw XCTSkip("needs systemd as init (/run/systemd/system is absent); runs in the nspawn system tests")
+            throw XCTSkip("needs systemd as init (/run/systemd/system is absent); Tests/system/test_systemd_support_in_container.py runs it in a booted container")
         }
         guard getuid() == 0 else { throw XCTSkip("needs root to manage system units") }
         manager = try UnitManager()

@@ -18,6 +18,8 @@ public final class StatusBoard: ComponentEventSink, Sendable {
     private struct State {
         var status: WorkspaceStatus
         var sentReady = false
+        /// When each component last began converging, for the journal's DURATION_MS.
+        var convergingSince: [ComponentName: ContinuousClock.Instant] = [:]
     }
 
     private let state: Mutex<State>
@@ -60,7 +62,11 @@ public final class StatusBoard: ComponentEventSink, Sendable {
             guard let index = state.status.components.firstIndex(where: { $0.name == name }) else { return }
             var component = state.status.components[index]
             let before = component.state
+            if event == .converging { state.convergingSince[name] = .now }
             Self.apply(event, to: &component, journal: &journal)
+            if case .healthy = event, let since = state.convergingSince[name] {
+                journal[journal.count - 1].metadata["duration_ms"] = "\(since.duration(to: .now).milliseconds)"
+            }
             if component.state != before { component.since = Date() }
             if component.state == .ready, component.readyAfterMilliseconds == nil { component.readyAfterMilliseconds = elapsedMilliseconds }
             state.status.components[index] = component
