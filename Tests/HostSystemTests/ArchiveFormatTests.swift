@@ -83,7 +83,7 @@ final class ArchiveFormatTests: XCTestCase {
         let fields = [
             ("ff" + String(repeating: "ff", count: 11), "negative base-256 size"),
             ("80" + String(repeating: "ff", count: 11), "base-256 size does not fit in 63 bits"),
-            (Self.hex("0000000x005") + "00", #"size field "0000000x005\0" is not octal"#),
+            (Self.hex("0000000x005") + "00", #"size field "0000000x005\u{0}" is not octal"#),
         ]
         for (field, reason) in fields {
             let member = FixtureMember(name: "pkg/f", data: "hello", patches: [HeaderPatch(at: 124, hex: field)])

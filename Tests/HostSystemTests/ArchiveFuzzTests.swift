@@ -156,22 +156,26 @@ final class ArchiveFuzzTests: XCTestCase {
                 path = name
             case .symlink(let name, let target):
                 path = name
-                let steps = target.split(separator: "/", omittingEmptySubsequences: false)
-                let climbs = steps.prefix { $0 == ".." }.count
-                guard !target.hasPrefix("/"), climbs < name.split(separator: "/").count,
-                      !steps.dropFirst(climbs).contains(where: { $0 == ".." || $0.isEmpty }) else { return "\(entry): target leaves the tree" }
+                let steps = bytewiseComponents(target)
+                let climbs = steps.prefix { $0 == Array("..".utf8) }.count
+                guard target.utf8.first != UInt8(ascii: "/"), climbs < bytewiseComponents(name).count,
+                      !steps.dropFirst(climbs).contains(where: { $0 == Array("..".utf8) || $0.isEmpty }) else { return "\(entry): target leaves the tree" }
             case .hardLink(let name, let existing):
                 guard files.contains(existing) else { return "\(entry): not an earlier file" }
                 path = name
             }
-            let components = path.split(separator: "/", omittingEmptySubsequences: false)
-            guard components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) }) else {
+            guard bytewiseComponents(path).allSatisfy({ !$0.isEmpty && $0 != Array(".".utf8) && $0 != Array("..".utf8) && !$0.contains(where: { $0 < 0x20 || $0 == 0x7F }) }) else {
                 return "\(entry): not a plain relative path"
             }
             if case .file = entry { files.insert(path) }
             if case .hardLink = entry { files.insert(path) }
         }
         return nil
+    }
+
+    /// As the kernel splits a path: at "/" bytes.
+    private static func bytewiseComponents(_ path: String) -> [[UInt8]] {
+        Array(path.utf8).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(Array.init)
     }
 }
 

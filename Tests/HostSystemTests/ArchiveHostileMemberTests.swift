@@ -37,7 +37,31 @@ final class ArchiveHostileMemberTests: XCTestCase {
         let (error, _) = archiveError(withNewline)
         XCTAssertEqual(error, .refused(member: "pkg/forged\nlog line", offset: 0, reason: .controlCharacter))
         XCTAssertFalse(String(describing: error!).contains("\n"))
-        XCTAssertTrue(String(describing: error!).contains(#""pkg/forged\nlog line""#))
+        XCTAssertTrue(String(describing: error!).contains(#""pkg/forged\u{A}log line""#))
+    }
+
+    func testNamesAreComparedAsBytesNotAsEquivalentUnicode() throws {
+        let composed = "pkg/caf\u{E9}", decomposed = "pkg/cafe\u{301}"
+        XCTAssertEqual(composed, decomposed, "equal as Swift Strings")
+        let archive = try Fixture.tarfile([.file(composed, "1"), .file(decomposed, "2"), .hardLink("pkg/link", to: decomposed)])
+
+        let handler = try readArchive(archive)
+
+        XCTAssertEqual(handler.paths.map { Array($0.utf8) }, [composed, decomposed, "pkg/link"].map { Array($0.dropFirst(4).utf8) },
+                       "two files, as on disk")
+        guard case .hardLink(_, let existing)? = handler.entries.last else { return XCTFail() }
+        XCTAssertEqual(Array(existing.utf8), Array("cafe\u{301}".utf8))
+    }
+
+    func testSlashBeforeACombiningMarkStillSeparatesComponents() throws {
+        // "/" + U+0301 is one Character: a String split would miss the slash.
+        let archive = try Fixture.tarfile([.symlink("pkg/evil", to: "../\u{301}etc")])
+
+        XCTAssertEqual(refusal(archive)?.reason, .unsafeSymlinkTarget(target: "../\u{301}etc", why: "points outside the tree"))
+    }
+
+    func testC1ControlCharacterInANameIsRefused() throws {
+        XCTAssertEqual(refusal(try Fixture.tarfile([.file("pkg/a\u{9B}31mb", "x")]))?.reason, .controlCharacter)
     }
 
     func testNameThatIsNotUTF8IsAnError() throws {

@@ -29,6 +29,12 @@ final class ArchivePolicyTests: XCTestCase {
         }
     }
 
+    func testComponentsAreSplitAtEverySlashByte() throws {
+        XCTAssertEqual(try ArchivePath(validating: "a/\u{301}b").components.map { Array($0.utf8) },
+                       [Array("a".utf8), Array("\u{301}b".utf8)])
+        XCTAssertNotEqual(try ArchivePath(validating: "caf\u{E9}"), try ArchivePath(validating: "cafe\u{301}"))
+    }
+
     func testStrippedFoldersMustBeTheSameForEveryMember() throws {
         let vetting = MemberVetting(policy: ArchivePolicy(stripComponents: 2))
 

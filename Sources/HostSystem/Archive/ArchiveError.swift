@@ -38,11 +38,24 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    /// Quoted with control characters escaped, and cut short: member names
-    /// come from the archive and must not forge or flood a log line.
+    /// Quoted, cut short, with control and format characters (C0, C1, bidi
+    /// overrides, zero-width) and combining marks escaped as \u{..}: member
+    /// names come from the archive and must not forge, reorder, hide or
+    /// flood a log line.
     var quotedForMessage: String {
         let limit = 200
-        let shown = unicodeScalars.count > limit ? String(String.UnicodeScalarView(unicodeScalars.prefix(limit))) + "…" : self
-        return shown.debugDescription
+        var quoted = "\""
+        for scalar in unicodeScalars.prefix(limit) {
+            switch scalar {
+            case "\"", "\\": quoted += "\\\(scalar)"
+            case _ where scalar.isASCII && (0x20...0x7E).contains(scalar.value): quoted.unicodeScalars.append(scalar)
+            case _ where [.control, .format, .lineSeparator, .paragraphSeparator, .nonspacingMark, .enclosingMark,
+                          .unassigned, .privateUse, .surrogate]
+                .contains(scalar.properties.generalCategory):
+                quoted += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + (unicodeScalars.count > limit ? "…\"" : "\"")
     }
 }

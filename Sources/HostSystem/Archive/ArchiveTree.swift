@@ -13,7 +13,8 @@ final class ArchiveTree {
 
     private final class Node {
         let kind: Kind
-        var children: [String: Node] = [:]
+        /// Keyed by the name's bytes: two canonically equivalent names are two files.
+        var children: [[UInt8]: Node] = [:]
         init(kind: Kind) { self.kind = kind }
     }
 
@@ -26,7 +27,7 @@ final class ArchiveTree {
     func kind(of path: ArchivePath) -> Kind? {
         var node = root
         for component in path.components {
-            guard let child = node.children[component] else { return nil }
+            guard let child = node.children[Array(component.utf8)] else { return nil }
             node = child
         }
         return node.kind
@@ -38,7 +39,8 @@ final class ArchiveTree {
         var node = root
         for (depth, component) in path.components.enumerated() {
             let isLast = depth == path.components.count - 1
-            if let child = node.children[component] {
+            let key = Array(component.utf8)
+            if let child = node.children[key] {
                 guard !isLast else {
                     guard child.kind == .directory, kind == .directory else { throw .duplicate }
                     return
@@ -50,7 +52,7 @@ final class ArchiveTree {
             } else {
                 guard count < maxPaths else { throw .tooManyPaths }
                 let child = Node(kind: isLast ? kind : .directory)
-                node.children[component] = child
+                node.children[key] = child
                 count += 1
                 node = child
             }

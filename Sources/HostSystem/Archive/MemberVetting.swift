@@ -75,7 +75,7 @@ public final class MemberVetting {
         let count = policy.stripComponents
         let top = components.prefix(count)
         let known = min(top.count, topFolder.count)
-        guard top.prefix(known).elementsEqual(topFolder.prefix(known)), components.count > count || isDirectory else {
+        guard top.prefix(known).elementsEqual(topFolder.prefix(known), by: Self.sameBytes), components.count > count || isDirectory else {
             throw .outsideTopFolder(expected: topFolder.joined(separator: "/"))
         }
         if top.count > topFolder.count { topFolder = Array(top) }
@@ -88,13 +88,13 @@ public final class MemberVetting {
         func unsafe(_ why: String) -> ArchiveRefusal { .unsafeSymlinkTarget(target: target, why: why) }
         let bytes = target.utf8
         guard !bytes.isEmpty else { throw unsafe("is empty") }
-        guard !bytes.contains(where: ArchivePath.isControl) else { throw unsafe("has a NUL or control character") }
+        guard !ArchivePath.hasControlCharacter(target) else { throw unsafe("has a NUL or control character") }
         guard bytes.first != UInt8(ascii: "/") else { throw unsafe("is absolute") }
         guard bytes.count <= ArchivePath.maxPathBytes else { throw unsafe("is longer than 4095 bytes") }
         var climbs = 0
-        var names: [Substring] = []
-        for part in target.split(separator: "/") where part != "." {
-            if part == ".." {
+        var names: [Substring.UTF8View] = []
+        for part in ArchivePath.slashSeparated(target) where !part.isEmpty && !part.elementsEqual(".".utf8) {
+            if part.elementsEqual("..".utf8) {
                 guard names.isEmpty else { throw unsafe("has '..' after a name, which could climb out through another symlink") }
                 climbs += 1
             } else {
@@ -102,9 +102,11 @@ public final class MemberVetting {
             }
         }
         guard climbs < link.components.count else { throw unsafe("points outside the tree") }
-        let steps = Array(repeating: "..", count: climbs) + names.map(String.init)
+        let steps = Array(repeating: "..", count: climbs) + names.map { String(decoding: $0, as: UTF8.self) }
         return steps.isEmpty ? "." : steps.joined(separator: "/")
     }
+
+    private static func sameBytes(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
 
     /// A hard link's target names an earlier member from the archive's
     /// root, so it loses the same top folders.
@@ -112,7 +114,7 @@ public final class MemberVetting {
         let refusal = ArchiveRefusal.hardLinkTargetNotAnEarlierFile(target)
         guard let name = try? ArchivePath.components(of: target), !name.trailingSlash,
               name.components.count > policy.stripComponents,
-              name.components.prefix(policy.stripComponents).elementsEqual(topFolder) else { throw refusal }
+              name.components.prefix(policy.stripComponents).elementsEqual(topFolder, by: Self.sameBytes) else { throw refusal }
         let path = ArchivePath(checked: name.components[policy.stripComponents...])
         guard tree.kind(of: path) == .file else { throw refusal }
         return path

@@ -222,7 +222,7 @@ public final class TarReader {
         guard let linkTarget = String(validating: linkBytes, as: UTF8.self) else { throw malformed("the link target is not valid UTF-8") }
         var type = TarMemberType(typeflag: header.typeflag)
         if extensions.pax?.describesSparseFile == true { type = .sparse }
-        if header.typeflag == 0, path.hasSuffix("/") { type = .directory }
+        if header.typeflag == 0, path.utf8.last == UInt8(ascii: "/") { type = .directory }
         let size = extensions.pax?.size ?? header.size
         guard type.carriesData || size == 0 else { throw malformed("a \(type) with a size of \(size) bytes") }
 
