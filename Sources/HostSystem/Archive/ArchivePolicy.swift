@@ -1,6 +1,6 @@
-/// What an archive may contain and how big it may get. The defaults fit a
-/// code-server release (one top folder, some tens of thousands of files,
-/// a few hundred MB unpacked) with a wide margin.
+/// What an archive may contain and how big it may get. The default limits
+/// are generous guesses for a code-server release (not measured against a
+/// real one here); lower them once its real size is known.
 public struct ArchivePolicy: Sendable {
     /// Leading components removed from every name, like tar's
     /// --strip-components; they must be the same for all members.
@@ -16,8 +16,8 @@ public struct ArchivePolicy: Sendable {
     /// One GNU long name or pax header.
     public var maxExtensionBytes: Int
 
-    public init(stripComponents: Int = 0, maxEntries: Int = 200_000, maxUnpackedBytes: Int64 = 4 << 30,
-                maxDecompressedBytes: Int64 = 5 << 30, maxExtensionBytes: Int = 64 << 10) {
+    public init(stripComponents: Int = 0, maxEntries: Int = 200_000, maxUnpackedBytes: Int64 = 2 << 30,
+                maxDecompressedBytes: Int64 = 3 << 30, maxExtensionBytes: Int = 64 << 10) {
         precondition(stripComponents >= 0 && maxEntries >= 0 && maxUnpackedBytes >= 0
                      && maxDecompressedBytes >= 0 && maxExtensionBytes >= 0)
         self.stripComponents = stripComponents

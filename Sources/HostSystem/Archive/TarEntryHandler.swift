@@ -1,8 +1,9 @@
 /// Creates what TarGzStream has vetted, in archive order; typically a file
 /// layer that never follows symlinks, writing under a staging directory.
 /// Whatever it throws stops the stream and comes out of consume() as is.
-/// Parents are not announced separately when the archive has no entry for
-/// them: a handler creates missing parents of a path as directories.
+/// Parents are not announced when the archive has no entry for them: a
+/// handler creates missing parents of a path as directories. A directory
+/// may come after its contents, and more than once (tar allows both).
 public protocol TarEntryHandler: AnyObject {
     func directory(_ path: ArchivePath, mode: UInt16) throws
     /// Exactly `size` bytes follow through fileData, then endFile().

@@ -17,7 +17,9 @@ public enum TarMemberType: Equatable, Hashable, Sendable, CustomStringConvertibl
     case fifo
     /// '7'
     case contiguous
-    /// GNU 'S', or a pax member carrying GNU.sparse.* records.
+    /// GNU 'S', or a pax member carrying GNU.sparse.* records. TarReader
+    /// reports it but does not skip an old-GNU sparse map continued in
+    /// extra blocks, so reading on past one ends in a malformed header.
     case sparse
     /// Anything else: multi-volume 'M', volume label 'V', vendor extensions, garbage.
     case other(typeflag: UInt8)
