@@ -88,7 +88,7 @@ final class ArchiveReleaseTarballTests: XCTestCase {
         XCTAssertEqual(byPath(handler.entries), byPath(expected))
     }
 
-    func testUstarTarballWithPrefixSplitNamesIsReadTheSame() throws {
+    func testUstarTarballWithAPrefixSplitNameIsRead() throws {
         let scratch = try Scratch()
         // Over 100 bytes, so ustar stores it in prefix + name.
         let path = "node_modules/" + String(repeating: "nested-folder/", count: 8) + "file.js"
