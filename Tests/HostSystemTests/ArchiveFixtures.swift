@@ -55,14 +55,20 @@ enum Fixture {
     /// false. `trim` drops the zero padding after the two end blocks.
     static func tarfile(_ members: [FixtureMember], format: Format = .gnu, globalPax: [String: String]? = nil,
                         gzip: Bool = true, trim: Bool = false) throws -> [UInt8] {
-        let spec = try JSONEncoder().encode(Spec(format: format, members: members, globalPax: globalPax, gzip: gzip, trim: trim))
+        // Sorted keys: pax records in a fixed order (Swift's dictionary order changes from run to run).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let spec = try encoder.encode(Spec(format: format, members: members, globalPax: globalPax, gzip: gzip, trim: trim))
         return try run("/usr/bin/python3", ["-c", tarfileWriter], stdin: spec)
     }
 
-    /// Runs GNU tar (owners and times fixed, names sorted) on `paths` under `directory`; returns the archive.
-    static func gnuTar(_ directory: URL, _ paths: [String], options: [String] = []) throws -> [UInt8] {
-        try run("/usr/bin/tar", ["-C", directory.path, "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
-                                 "--mtime=@0", "-cf", "-"] + options + paths)
+    /// Runs GNU tar on `paths` under `directory` in `format` (gnu, posix
+    /// or ustar), reproducibly (owners and times fixed, names sorted, no
+    /// pax atime or ctime); returns the archive.
+    static func gnuTar(_ directory: URL, _ paths: [String], format: String = "gnu", options: [String] = []) throws -> [UInt8] {
+        let reproducible = format == "posix" ? ["--pax-option=delete=atime,delete=ctime"] : []
+        return try run("/usr/bin/tar", ["-C", directory.path, "--format=\(format)", "--sort=name", "--owner=0", "--group=0",
+                                        "--numeric-owner", "--mtime=@0", "-cf", "-"] + reproducible + options + paths)
     }
 
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {

@@ -72,8 +72,9 @@ final class ArchiveFuzzTests: XCTestCase {
         try scratch.file("pkg/lib/" + String(repeating: "deep/", count: 25) + "file.js", Array(repeating: UInt8(ascii: "j"), count: 700))
         try scratch.symlink("pkg/bin/alias", to: "run")
         try Fixture.run("/usr/bin/truncate", ["-s", "64K", scratch.url.appendingPathComponent("pkg/sparse").path])
-        for format in ["gnu", "posix"] {
-            let tar = try Fixture.gnuTar(scratch.url, ["pkg"], options: ["--format=\(format)", "--sparse"])
+        // No --sparse in posix: its member name carries tar's process ID, and the corpus must not change.
+        for (format, options) in [("gnu", ["--sparse"]), ("posix", [])] {
+            let tar = try Fixture.gnuTar(scratch.url, ["pkg"], format: format, options: options)
             let end = (tar.lastIndex { $0 != 0 } ?? 0) / 512 * 512 + 512
             archives.append(Array(tar[..<(end + 1024)]))
         }

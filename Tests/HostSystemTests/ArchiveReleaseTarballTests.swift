@@ -56,7 +56,7 @@ final class ArchiveReleaseTarballTests: XCTestCase {
         let scratch = try Scratch()
         let expected = releaseEntries()
         try writeRelease(expected, into: scratch)
-        let tar = try Fixture.gnuTar(scratch.url, [Self.top], options: ["--format=\(format)"])
+        let tar = try Fixture.gnuTar(scratch.url, [Self.top], format: format)
         return (try Fixture.gzip(tar), expected)
     }
 
@@ -93,7 +93,7 @@ final class ArchiveReleaseTarballTests: XCTestCase {
         // Over 100 bytes, so ustar stores it in prefix + name.
         let path = "node_modules/" + String(repeating: "nested-folder/", count: 8) + "file.js"
         try scratch.file("\(Self.top)/\(path)", Array("content\n".utf8))
-        let tar = try Fixture.gnuTar(scratch.url, ["\(Self.top)/\(path)"], options: ["--format=ustar"])
+        let tar = try Fixture.gnuTar(scratch.url, ["\(Self.top)/\(path)"], format: "ustar")
         XCTAssertNotEqual(tar[345], 0, "the name is split into the ustar prefix field")
 
         let handler = try readArchive(try Fixture.gzip(tar))
@@ -160,7 +160,7 @@ final class ArchiveReleaseTarballTests: XCTestCase {
         let sparse = scratch.url.appendingPathComponent("\(Self.top)/disk.img")
         try Fixture.run("/usr/bin/truncate", ["-s", "1M", sparse.path])
         for format in ["gnu", "posix"] {
-            let tar = try Fixture.gnuTar(scratch.url, [Self.top], options: ["--sparse", "--format=\(format)"])
+            let tar = try Fixture.gnuTar(scratch.url, [Self.top], format: format, options: ["--sparse"])
 
             let refused = refusal(try Fixture.gzip(tar))
 
