@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // zlib, dlopen'ed like libcurl: <zlib.h> at build time only.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CGlibcCompat"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
@@ -40,6 +42,7 @@ let package = Package(
         // The system layer: the only module of the daemon that makes system
         // calls (files below trusted roots, commands with deadlines, sockets).
         .target(name: "HostSystem", dependencies: [
+            "CZlib",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

@@ -4,7 +4,7 @@
 set -euo pipefail
 apt_packages=(
   # build: headers of the C libraries the daemon uses
-  libsystemd-dev libcurl4-openssl-dev libssl-dev pkg-config
+  libsystemd-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config
   # tests: real sshd, systemd in a container, HTTP checks
   openssh-client openssh-server systemd-container curl python3-yaml util-linux iproute2
   # companion tests: cloud-init's own schema validator
