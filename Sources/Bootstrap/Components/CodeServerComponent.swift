@@ -94,8 +94,7 @@ public struct CodeServerComponent: Component {
                             expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never),
             what: "code-server \(settings.version)", events: context.events)
         context.report("unpacking code-server \(settings.version)")
-        try await HostCommand(["tar", "-xzf", downloads.childPath(tarballName), "-C", root.childPath(stagingName),
-                               "--strip-components=1", "--no-same-owner"], deadline: .seconds(600)).run()
+        try Self.unpack(try downloads.openFile(tarballName), into: try root.child(stagingName))
         guard try Self.holdsRelease(root, stagingName) else {
             throw ComponentError(.configuration, "\(DownloadService.shown(url)) has no bin/code-server inside; check codeServer.downloadURL")
         }
@@ -104,6 +103,20 @@ public struct CodeServerComponent: Component {
         try root.sync()
         try downloads.remove(tarballName)
         return root.childPath(releaseName)
+    }
+
+    /// Reads the release tarball member by member, never running `tar` as
+    /// root: only regular files, folders and links that stay inside, no
+    /// setuid bits, no devices (see `ArchivePolicy`), into `staging`.
+    static func unpack(_ tarball: OpenFile, into staging: Directory) throws {
+        let extractor = ArchiveExtractor(into: staging)
+        let stream = try TarGzStream(policy: ArchivePolicy(stripComponents: 1), handler: extractor)
+        do {
+            try tarball.readChunks { try stream.consume($0) }
+            try stream.finish()
+        } catch let error as ArchiveError {
+            throw ComponentError(.configuration, "the code-server tarball cannot be installed: \(error)")
+        }
     }
 
     private static func holdsRelease(_ root: Directory, _ name: String) throws -> Bool {
