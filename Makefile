@@ -44,13 +44,13 @@ man: deps
 # The daemon's packages, each built and checked with its own family's tools,
 # named and versioned from Sources/WorkspaceSpec/BuildInfo.swift, into out/.
 deb: release man
-	lintian --fail-on error,warning $$(packaging/deb/build.sh out)
+	deb=$$(packaging/deb/build.sh out) && lintian --fail-on error,warning "$$deb"
 
 rpm: release man
-	rpmlint --strict -r packaging/rpm/coder-vm-bootstrap.rpmlintrc $$(packaging/rpm/build.sh out)
+	rpm=$$(packaging/rpm/build.sh out) && rpmlint --strict -r packaging/rpm/coder-vm-bootstrap.rpmlintrc "$$rpm"
 
 arch: release man
-	pacman -Qip $$(packaging/arch/build.sh out) >/dev/null
+	pkg=$$(packaging/arch/build.sh out) && pacman -Qip "$$pkg" >/dev/null
 
 tarball: release man
 	packaging/tarball/build.sh out
