@@ -97,11 +97,12 @@ def test_installed_by_its_own_tool_the_daemon_is_enabled_and_boots_to_ready(kind
     assert c.run(["realpath", fragment]).stdout == c.run(["realpath", layout["unit"]]).stdout, fragment
     assert f"path={layout['binary']} " in c.unit_property(UNIT, "ExecStart")
     assert c.systemctl("is-active", UNIT, check=False).stdout.strip() == "active", c.journal(UNIT)
-    assert c.unit_property(UNIT, "StatusText") == "ready: ssh docker code-server agent", c.journal(UNIT)
+    assert c.unit_property(UNIT, "StatusText").startswith("ready: "), c.journal(UNIT)
     # Started by boot, once: nobody here ran `systemctl start`.
     assert c.unit_property(UNIT, "NRestarts") == "0"
     status = json.loads(c.run([layout["binary"], "status", "--json"]).stdout)
     assert status["phase"] == "ready", status
+    assert {x["state"] for x in status["components"]} == {"ready"}, status["components"]
     assert c.http_get(13380, "/readyz")[0] == 200
     # The agent unit runs the refresh through the installed binary.
     assert f"path={layout['binary']} " in c.unit_property(f"coder-agent@{USER}.service", "ExecStartPre")
@@ -117,6 +118,6 @@ def test_install_sh_on_a_running_system_restarts_the_daemon_with_the_new_files(b
     out = c.run(["sh", f"/root/{top.name}/install.sh"])
     assert "installed into / and enabled" in out.stdout
     wait_until(lambda: c.unit_property(UNIT, "MainPID") not in ("0", before), 60, message="the daemon restarted")
-    wait_until(lambda: c.unit_property(UNIT, "StatusText") == "ready: ssh docker code-server agent", 180,
+    wait_until(lambda: c.unit_property(UNIT, "StatusText").startswith("ready: "), 180,
                interval=1, message="ready again after the upgrade")
     assert c.unit_property(UNIT, "UnitFileState") == "enabled"

