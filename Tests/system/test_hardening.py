@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
 from nspawn import wait_until  # noqa: E402
-from test_daemon import USER, install, ssh, stand_ins, status  # noqa: E402,F401  (stand_ins is a fixture)
+from test_daemon import USER, install, ssh, stand_ins, status, write_spec  # noqa: E402,F401  (stand_ins is a fixture)
 
 AGENT_STANDIN = pathlib.Path(__file__).resolve().parents[1] / "standins" / "coder" / "coder-agent-standin"
 
@@ -55,7 +55,7 @@ def test_rebuild_that_drops_a_key_and_sudo_takes_both_away(container, stand_ins,
 
     # The next build's spec: only the second key, no sudo. A new boot's spec, then the daemon again.
     c.systemctl("stop", "coder-vm-bootstrap.service")
-    install(c, stand_ins, "token-b", spec_changes={"user": {"sshAuthorizedKeys": both[1:], "sudo": False}})
+    write_spec(c, stand_ins, "token-b", spec_changes={"user": {"sshAuthorizedKeys": both[1:], "sudo": False}})
     start(c)
     keys = c.read_file(f"/etc/ssh/coder-vm-bootstrap/authorized_keys/{USER}")
     assert "second-key" in keys and "system-test" not in keys, keys
@@ -71,11 +71,12 @@ def test_user_name_taken_by_a_group_fails_that_step_not_the_daemon(container, st
     c.run(["groupadd", USER])
     install(c, stand_ins, "token-group")
     start(c)  # returns: READY=1 is sent once a required component has failed for good
+    wait_until(lambda: component(c, "ssh")["state"] == "ready" and component(c, "docker")["state"] == "ready", timeout=60,
+               message="the components that do not need the user")
     user = component(c, "user")
     assert user["state"] == "failed", user
     assert "a group of that name already exists" in user["lastError"], user
     assert component(c, "code-server")["state"] == "blocked"
-    assert component(c, "ssh")["state"] == "ready" and component(c, "docker")["state"] == "ready"
     assert c.systemctl("is-active", "coder-vm-bootstrap.service").stdout.strip() == "active"
     assert c.unit_property("coder-vm-bootstrap.service", "NRestarts") == "0", "no restart loop"
     assert c.run(["coder-vm-bootstrap", "status"], check=False).returncode == 3
@@ -91,7 +92,7 @@ def test_image_whose_own_sshd_config_is_broken_is_reported_and_left_as_it_was(co
     assert "rejects this image's own configuration" in ssh_status["lastError"], ssh_status
     assert c.run(["test", "-e", "/etc/ssh/sshd_config.d/00-coder-vm-bootstrap.conf"], check=False).returncode == 1, \
         "the daemon's drop-in was rolled back"
-    assert component(c, "code-server")["state"] == "ready", "the other components are unaffected"
+    wait_until(lambda: component(c, "code-server")["state"] == "ready", timeout=60, message="the other components, unaffected")
 
 
 def test_agent_binary_is_checked_by_running_it_as_the_user_never_as_root(container, stand_ins, fresh_faults, tmp_path):
@@ -100,14 +101,15 @@ def test_agent_binary_is_checked_by_running_it_as_the_user_never_as_root(contain
     recorder.write_bytes(AGENT_STANDIN.read_bytes().replace(
         b"import datetime\n",
         b"import datetime\nimport os as _os, sys as _sys\n"
-        b"open('/tmp/agent-runs', 'a').write(f'{_os.getuid()} {\" \".join(_sys.argv[1:])}\\n')\n", 1))
+        b"open('/run/agent-runs', 'a').write(f'{_os.getuid()} {\" \".join(_sys.argv[1:])}\\n')\n", 1))
     fresh_faults.replace_binary(path=recorder)
     c = container(name="whoruns")
-    c.run("touch /tmp/agent-runs && chmod 666 /tmp/agent-runs")
+    # In /run: the daemon's own /tmp is private (PrivateTmp=yes), and so is its children's.
+    c.run("touch /run/agent-runs && chmod 666 /run/agent-runs")
     install(c, stand_ins, "token-who")
     start(c)
     uid = c.run(["id", "-u", USER]).stdout.strip()
-    runs = [line.split(" ", 1) for line in c.read_file("/tmp/agent-runs").splitlines()]
+    runs = [line.split(" ", 1) for line in c.read_file("/run/agent-runs").splitlines()]
     version_checks = [who for who, args in runs if args.startswith("--version")]
     assert version_checks and set(version_checks) == {uid}, runs
     assert all(who != "0" for who, _ in runs), f"root never runs the server's bytes: {runs}"
@@ -118,10 +120,12 @@ def test_coder_down_at_boot_is_waited_for_and_the_agent_converges_when_it_is_bac
     c = container(name="coderdown")
     install(c, stand_ins, "token-down")
     c.systemctl("start", "--no-block", "coder-vm-bootstrap.service")
-    waiting = wait_until(lambda: "waiting" in (component(c, "agent").get("detail") or ""), timeout=90,
+    # After the download's own few retries, the supervisor waits with a capped backoff.
+    waiting = wait_until(lambda: "503" in (component(c, "agent").get("lastError") or ""), timeout=90,
                          message="the agent to say it waits for the server")
     assert waiting
-    assert "503" in component(c, "agent")["lastError"]
+    assert component(c, "agent")["state"] == "converging"
+    assert component(c, "agent")["detail"].startswith("waiting: "), component(c, "agent")
     assert "agent waiting" in c.unit_property("coder-vm-bootstrap.service", "StatusText")
     fresh_faults.set_download_faults(count=0)
     wait_until(lambda: component(c, "agent")["state"] == "ready", timeout=60, interval=1,
