@@ -28,6 +28,7 @@ let package = Package(
                        providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CGlibcCompat"),
+        .target(name: "CLinuxExtensions"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
 
@@ -40,6 +41,7 @@ let package = Package(
         // The system layer: the only module of the daemon that makes system
         // calls (files below trusted roots, commands with deadlines, sockets).
         .target(name: "HostSystem", dependencies: [
+            "CLinuxExtensions",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
