@@ -45,6 +45,10 @@ def is_closed(sock):
         return True
 
 
+def thread_count(c, pid):
+    return len(c.run(["ls", f"/proc/{pid}/task"]).stdout.split())
+
+
 def cpu_ticks(c, pid):
     """utime + stime of pid (fields 14 and 15 of /proc/PID/stat), in clock ticks."""
     fields = c.read_file(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
@@ -83,6 +87,7 @@ def test_idle_and_slowloris_clients_neither_delay_readyz_nor_cost_cpu(container,
     assert c.http_get(PORT, "/readyz")[0] == 200
     pid = c.unit_property("coder-vm-bootstrap.service", "MainPID")
 
+    threads_before = thread_count(c, pid)
     before = cpu_ticks(c, pid)
     window_start = time.monotonic()
     idle = [c.connect(PORT) for _ in range(IDLE_CLIENTS)]
@@ -97,6 +102,9 @@ def test_idle_and_slowloris_clients_neither_delay_readyz_nor_cost_cpu(container,
     # Served alongside them: had the probe waited for the idle clients, it
     # would have been answered after their deadline, with them already closed.
     assert open_when_answered == IDLE_CLIENTS, f"only {open_when_answered} idle clients were still open"
+    # One thread serves them all (the daemon's probes start a thread now and then).
+    threads_during = thread_count(c, pid)
+    assert threads_during < threads_before + 8, f"{threads_before} threads before the clients, {threads_during} with them"
 
     wait_until(lambda: all(is_closed(sock) for sock in idle), timeout=60, interval=0.1,
                message="the idle clients to be cut at their deadline")
@@ -106,6 +114,7 @@ def test_idle_and_slowloris_clients_neither_delay_readyz_nor_cost_cpu(container,
     # Not a synchronisation: the measuring window, at least WINDOW_SECONDS long.
     time.sleep(max(0.0, window_start + WINDOW_SECONDS - time.monotonic()))
     spent = cpu_ticks(c, pid) - before
+    print(f"readiness: {spent} CPU ticks in {time.monotonic() - window_start:.1f} s; threads {threads_before} -> {threads_during}")
     assert spent <= MAX_TICKS_WHILE_IDLE, f"the daemon spent {spent} CPU ticks while the clients sat there"
 
     assert c.http_get(PORT, "/readyz")[0] == 200
