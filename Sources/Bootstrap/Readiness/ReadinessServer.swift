@@ -106,7 +106,8 @@ public final class ReadinessServer: Sendable {
             do throws(SystemError) {
                 ready = try Poll.wait(targets, timeout: wakeAt.map { now.duration(to: $0) })
             } catch {
-                // Out of kernel memory: shed every connection and wait again.
+                // poll(2) fails only when the kernel is out of memory: shed
+                // every connection (its buffers and descriptor) and wait again.
                 connections.removeAll()
                 continue
             }
