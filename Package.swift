@@ -30,6 +30,7 @@ let package = Package(
         // zlib, dlopen'ed like libcurl: <zlib.h> at build time only.
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CGlibcCompat"),
+        .target(name: "CLinuxExtensions"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
 
@@ -42,7 +43,7 @@ let package = Package(
         // The system layer: the only module of the daemon that makes system
         // calls (files below trusted roots, commands with deadlines, sockets).
         .target(name: "HostSystem", dependencies: [
-            "CZlib",
+            "CZlib", "CLinuxExtensions",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
