@@ -223,7 +223,7 @@ final class CurlEasy {
                            message: "libcurl \(CurlLibrary.version) refused \(name): \(Self.describe(code))")
     }
 
-    static let receiveBufferBytes = 512 * 1024
+    private static let receiveBufferBytes = 512 * 1024
 
     private func setLong(_ option: CURLoption, _ value: Int) -> CURLcode {
         ccurl_setopt_long(handle, option, value)

@@ -17,6 +17,10 @@
 ///   download() call just continues.
 /// - An error thrown by any of the three ends the download with that error,
 ///   not retried; the partial file is kept for a later resume.
+/// - finish() comes after the SHA-256 check and before the verify hook and
+///   the install: what the consumer made counts only once download()
+///   returns .downloaded. When download() throws, or returns .notModified
+///   (after a stale partial file may have been fed), discard it.
 public protocol DownloadConsumer: AnyObject {
     /// The file starts (again) from byte 0: forget everything consumed so far.
     func restart() throws

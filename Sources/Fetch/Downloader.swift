@@ -66,7 +66,7 @@ public final class Downloader: Sendable {
         var partETag: String?  // of the bytes in the partial file, for If-Range
         var resumed = false
         var restartedAfterMismatch = false
-        let file = ReceivedFile(try PartFile(path: destination.partPath), consumer: request.consumer)
+        let file = try ReceivedFile(try PartFile(path: destination.partPath), consumer: request.consumer)
         // A partial file above the limit cannot be the start of an acceptable file.
         if file.part.size > request.maxBytes { try file.truncate() }
 
@@ -103,7 +103,10 @@ public final class Downloader: Sendable {
             } else if let completion {
                 switch completion.failure?.kind {
                 case nil where completion.status == 304:
-                    let sha256 = try Digest.hex(.sha256, ofFile: destination.path)
+                    let installed = destination.path
+                    let sha256 = try await Self.blocking { () throws(FetchError) in
+                        try Digest.hex(.sha256, ofFile: installed)
+                    }
                     if let expected = request.expectedSHA256, !Self.same(expected, sha256) {
                         validator = nil  // the installed file is not the wanted one: fetch it whole
                         continue
@@ -128,7 +131,7 @@ public final class Downloader: Sendable {
                     failure = .httpStatus(completion.status, url: request.url, attempts: attempts)
 
                 case nil:
-                    let sha256 = file.sha256()
+                    let sha256 = try await Self.blocking { () throws(FetchError) in try file.sha256() }
                     if let expected = request.expectedSHA256, !Self.same(expected, sha256) {
                         if resumed && !restartedAfterMismatch {
                             // The prefix may come from an older version of the file.
@@ -140,8 +143,11 @@ public final class Downloader: Sendable {
                         throw FetchError.checksumMismatch(url: request.url, expected: expected.lowercased(),
                                                           actual: sha256)
                     }
-                    try await runOnDedicatedThread { Result { try file.finishConsumer() } }.get()
-                    try file.part.finish(mode: request.mode)
+                    let mode = request.mode
+                    try await Self.blocking {
+                        try file.finishConsumer()
+                        try file.part.finish(mode: mode)  // fsync: the file is durable before the rename
+                    }
                     try await verify(file.part, request)
                     let etag = transfer.etag ?? partETag
                     try destination.install(file.part, etag: etag, keepETag: request.revalidation == .storedETag)
@@ -178,6 +184,12 @@ public final class Downloader: Sendable {
             try await settings.retry.sleep(
                 settings.retry.delay(afterFailure: failures, retryAfter: transfer.retryAfter))
         }
+    }
+
+    /// Runs `work`, which blocks (reading, hashing or flushing a large file),
+    /// on a dedicated thread, keeping the cooperative pool free.
+    private static func blocking<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        try await runOnDedicatedThread { Result { () throws(E) in try work() } }.get()
     }
 
     /// Runs request.verify on the finished partial file; a refusal removes it.

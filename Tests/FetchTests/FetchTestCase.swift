@@ -61,8 +61,9 @@ class FetchTestCase: XCTestCase {
 }
 
 func randomBytes(_ count: Int) -> [UInt8] {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    let urandom = FileHandle(forReadingAtPath: "/dev/urandom")!
+    defer { try? urandom.close() }
+    return Array(urandom.readData(ofLength: count))
 }
 
 /// Values appended from any thread (progress and sleep callbacks).

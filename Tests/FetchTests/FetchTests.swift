@@ -336,6 +336,27 @@ final class FetchTests: FetchTestCase {
         XCTAssertEqual(policy.delay(afterFailure: 1, retryAfter: .seconds(60), random: 0), .seconds(5))
     }
 
+    func testHasherFollowsTheWriterAcrossAReset() throws {
+        let part = try PartFile(path: path(".big.part"))
+        let hasher = try FileHasher(path: part.path, size: 0)
+        defer { hasher.stop() }
+        let stale = randomBytes(1_500_000)
+        let fresh = randomBytes(3_700_000)  // several of the hasher's 1 MiB steps
+        func append(_ bytes: [UInt8]) throws {
+            for start in stride(from: 0, to: bytes.count, by: 70_000) {
+                try bytes[start..<min(start + 70_000, bytes.count)].withUnsafeBytes { try part.append($0) }
+                hasher.advance(to: part.size)
+            }
+        }
+
+        try append(stale)
+        hasher.reset()
+        try part.truncate()
+        try append(fresh)
+
+        XCTAssertEqual(try hasher.sha256(), Digest.hex(.sha256, of: fresh))
+    }
+
     func testDigestsMatchKnownVectors() {
         XCTAssertEqual(Digest.hex(.sha256, of: Array("abc".utf8)),
                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
