@@ -55,9 +55,6 @@ final class Transfer: CurlDelegate, @unchecked Sendable {
 
     var wasCancelled: Bool { cancelled.load(ordering: .relaxed) }
 
-    /// Size of the whole file, when the final response told it.
-    var totalBytes: Int64? { announced.total }
-
     /// Brings the consumer and digest up to the partial file, then runs the
     /// request; blocks, so it belongs on a dedicated thread.
     func run(_ request: CurlRequest) -> CurlCompletion? {

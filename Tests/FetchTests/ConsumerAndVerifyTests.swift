@@ -71,6 +71,19 @@ final class ConsumerAndVerifyTests: FetchTestCase {
         XCTAssertEqual(consumer.sha256, Digest.hex(.sha256, of: content))
     }
 
+    func testConsumerRestartsAfterA416ForAnOversizedPartialFile() async throws {
+        try write(Array(repeating: 0x55, count: content.count + 10), to: partPath("agent"))
+        let consumer = HashingConsumer()
+
+        try await Downloader(settings: Self.fastSettings).download(
+            DownloadRequest(url: server.url("/files/a.bin"), destination: path("agent"), consumer: consumer))
+
+        let statuses = try await server.requests().map(\.status)
+        XCTAssertEqual(statuses, [416, 200])
+        XCTAssertEqual(consumer.events, ["restart", "restart", "finish"], "the stale file was fed, then dropped")
+        XCTAssertEqual(consumer.sha256, Digest.hex(.sha256, of: content))
+    }
+
     func testConsumerFinishComesBeforeInstall() async throws {
         let consumer = HashingConsumer()
         let destination = path("agent")

@@ -246,6 +246,7 @@ final class HostileServerTests: FetchTestCase {
             .transfer(url: url, curlCode: 18, detail: "", attempts: 1),  // body cut
             .transfer(url: url, curlCode: 56, detail: "", attempts: 1),  // connection reset
             .transfer(url: url, curlCode: 35, detail: "", attempts: 1),  // TLS handshake
+            .transfer(url: url, curlCode: 47, detail: "", attempts: 1),  // redirect loop
             .refused(url: url, reason: "an HTML page"),
             .invalidResponse(url: url, detail: "", attempts: 1),
         ]
