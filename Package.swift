@@ -73,6 +73,8 @@ let package = Package(
             "Seed", "WorkspaceSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // bench/download_vs_curl.py: Fetch against the curl CLI. Not shipped.
+        .executableTarget(name: "fetch-bench", dependencies: ["Fetch"], path: "bench/fetch-bench"),
 
         // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
         .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),
