@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "coder-vm-bootstrap",
             dependencies: [
-                "Bootstrap", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
+                "Bootstrap", "HostSystem", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
