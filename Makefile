@@ -47,7 +47,10 @@ vm-test: deb
 
 test: unit-test portability system-test vm-test
 
+# The daemon against its targets and the seed approach side by side (nspawn,
+# needs root): out/bench.json. Not part of `make test`.
 bench: release
+	$(SWIFT_RELEASE) --product bench-fetch
 	bench/run.sh
 
 demo: deb

@@ -62,6 +62,9 @@ let package = Package(
             "Seed", "WorkspaceSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Not shipped: runs Fetch the way the daemon does, for bench/ (downloads
+        // against the curl CLI, the fleet simulation).
+        .executableTarget(name: "bench-fetch", dependencies: ["Fetch"], path: "bench/bench-fetch"),
 
         // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
         .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),

@@ -8,7 +8,8 @@ standard library, as root for /proc/PID/pagemap):
                                           (then read again later: smaps'
                                           Referenced is what was touched since)
 
-Per mapping: /proc/PID/smaps fields in KiB. Per section of /proc/PID/exe:
+Per mapping: /proc/PID/smaps fields in KiB, and PssVM: Pss among this
+machine's processes only (see vm_pss). Per section of /proc/PID/exe:
 pages resident, and of those, pages that are private anonymous (written:
 relocations applied, data changed; bit 61 of the pagemap entry clear) and
 pages still the file's (read only).
@@ -55,13 +56,51 @@ def sections(path):
     return result
 
 
-def pagemap_flags(pid, start, end):
-    """For each page: (present, file-or-shared)."""
+def pagemap_entries(pid, start, end):
     with open(f"/proc/{pid}/pagemap", "rb") as f:
         f.seek(start // PAGE * 8)
         raw = f.read((end - start) // PAGE * 8)
-    entries = struct.unpack(f"<{len(raw) // 8}Q", raw)
-    return [(bool(e >> 63 & 1), bool(e >> 61 & 1)) for e in entries]
+    return struct.unpack(f"<{len(raw) // 8}Q", raw)
+
+
+def pagemap_flags(pid, start, end):
+    """For each page: (present, file-or-shared)."""
+    return [(bool(e >> 63 & 1), bool(e >> 61 & 1)) for e in pagemap_entries(pid, start, end)]
+
+
+def frames(pid):
+    """{mapping start: [page frame number or None per page]} of a process."""
+    out = {}
+    with open(f"/proc/{pid}/maps") as f:
+        spans = [tuple(int(x, 16) for x in line.split()[0].split("-")) for line in f]
+    for start, end in spans:
+        if end - start > 1 << 30:
+            continue  # reservations, never resident
+        try:
+            out[start] = [e & ((1 << 55) - 1) if e >> 63 & 1 else None for e in pagemap_entries(pid, start, end)]
+        except OSError:
+            pass
+    return out
+
+
+def vm_pss(pid, maps):
+    """Pss counted among this machine's processes only (the ones this /proc
+    shows): each resident page divided by how many of them map it. The
+    kernel's Pss also divides by processes of other containers that map the
+    same file pages (the image's libraries): not what a VM of its own sees.
+    Needs the page frame numbers (CAP_SYS_ADMIN). KiB per mapping start."""
+    users = {}
+    for entry in __import__("os").listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            for pfns in frames(int(entry)).values():
+                for pfn in set(p for p in pfns if p):
+                    users[pfn] = users.get(pfn, 0) + 1
+        except OSError:
+            continue
+    own = frames(pid)
+    return {start: sum(4 / users.get(p, 1) for p in pfns if p) for start, pfns in own.items()}
 
 
 def main():
@@ -70,6 +109,9 @@ def main():
         with open(f"/proc/{pid}/clear_refs", "w") as f:
             f.write("1")
     maps = smaps(pid)
+    shares = vm_pss(pid, maps)
+    for m in maps:
+        m["PssVM"] = round(shares.get(m["start"], 0.0), 1)
     exe = __import__("os").readlink(f"/proc/{pid}/exe")
     own = [m for m in maps if m["path"] == exe]
     base = min(m["start"] - m["offset"] for m in own) if own else 0

@@ -2,7 +2,9 @@
 """Where the daemon's memory goes after READY=1: boots the project's
 workspace (all components, stand-in servers; see workspace.py), then reads
 /proc/PID/smaps of coder-vm-bootstrap inside the guest (inspect_memory.py)
-and prints Rss/Pss/private/shared per mapping group and, for its own
+and prints Rss/Pss/PssVM/private/shared per mapping group (PssVM: Pss
+among the guest's own processes; the kernel's Pss also divides by other
+containers that map the image's libraries, see inspect_memory.vm_pss) and, for its own
 binary, per ELF section. Then clears the referenced bits, waits `--idle`
 seconds of steady state (probes every 10 s) and reports what was touched
 again: the rest was touched at start-up only.
@@ -14,6 +16,7 @@ again: the rest was touched at start-up only.
 import argparse
 import json
 import pathlib
+import shutil
 import sys
 import tempfile
 import time
@@ -22,7 +25,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import workspace  # noqa: E402
 
-FIELDS = ("Rss", "Pss", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty", "Anonymous", "Referenced")
+FIELDS = ("Rss", "Pss", "PssVM", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty", "Anonymous",
+          "Referenced")
 
 
 def group_of(mapping, exe, previous):
@@ -64,7 +68,7 @@ def table(inspection):
 
 
 def print_groups(groups, referenced_after=None):
-    print(f"{'mapping':<62} {'Rss':>6} {'Pss':>6} {'Priv':>6} {'Shared':>6} {'Anon':>6} {'RefIdle':>7}  (KiB)")
+    print(f"{'mapping':<62} {'Rss':>6} {'Pss':>6} {'PssVM':>6} {'Priv':>6} {'Shared':>6} {'Anon':>6} {'RefIdle':>7}  (KiB)")
     total = {f: 0 for f in FIELDS}
     for name, g in groups.items():
         if not g["Rss"]:
@@ -72,11 +76,11 @@ def print_groups(groups, referenced_after=None):
         private = g["Private_Clean"] + g["Private_Dirty"]
         shared = g["Shared_Clean"] + g["Shared_Dirty"]
         ref = "" if referenced_after is None else referenced_after.get(name, {}).get("Referenced", 0)
-        print(f"{name[:62]:<62} {g['Rss']:>6} {g['Pss']:>6} {private:>6} {shared:>6} {g['Anonymous']:>6} {ref:>7}")
+        print(f"{name[:62]:<62} {g['Rss']:>6} {g['Pss']:>6} {g['PssVM']:>6.0f} {private:>6} {shared:>6} {g['Anonymous']:>6} {ref:>7}")
         for f in FIELDS:
             total[f] += g[f]
     ref_total = "" if referenced_after is None else sum(g.get("Referenced", 0) for g in referenced_after.values())
-    print(f"{'total':<62} {total['Rss']:>6} {total['Pss']:>6} "
+    print(f"{'total':<62} {total['Rss']:>6} {total['Pss']:>6} {total['PssVM']:>6.0f} "
           f"{total['Private_Clean'] + total['Private_Dirty']:>6} {total['Shared_Clean'] + total['Shared_Dirty']:>6} "
           f"{total['Anonymous']:>6} {ref_total:>7}")
 
@@ -94,6 +98,43 @@ def inspect(c, pid, clear=False):
     return json.loads(c.run(args, input=script).stdout)
 
 
+def measure(stand_ins, daemon=workspace.DAEMON, env=(), idle=35, rate=40 * 2**20, name="bench-smaps", files=None):
+    """Boots a fresh workspace with `daemon`, inspects it at READY and after
+    `idle` seconds; returns the boot figures, the groups at both times and the
+    binary's sections."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="bench-smaps-"))
+    ws = workspace.Workspace("project", stand_ins, folder / "disk", rate=rate, name=name)
+    ws.files["/usr/bin/coder-vm-bootstrap"] = pathlib.Path(daemon)
+    ws.files.update(files or {})
+    if env:
+        ws.files["/etc/systemd/system/coder-vm-bootstrap.service.d/bench.conf"] = \
+            "[Service]\n" + "".join(f"Environment={e}\n" for e in env)
+    try:
+        boot = ws.boot()
+        c = ws.container
+        pid = c.unit_property("coder-vm-bootstrap.service", "MainPID")
+        at_ready = inspect(c, pid, clear=True)
+        # Steady state: the probes run every 10 s. cloud-init's last stage
+        # (python, sharing libraries with the daemon) is over by then, so the
+        # Pss after it is not lowered by processes that come and go.
+        quiet = time.monotonic() + idle
+        c.run(["cloud-init", "status", "--wait"], check=False, timeout=max(10, idle * 4))
+        time.sleep(max(0.0, quiet - time.monotonic()))
+        after_idle = inspect(c, pid)
+    finally:
+        ws.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def totals(inspection):
+        sums = {f: sum(m.get(f, 0) for m in inspection["mappings"]) for f in FIELDS}
+        sums["Uss"] = sums["Private_Clean"] + sums["Private_Dirty"]  # in no other process: what it alone costs
+        return sums
+
+    return {"boot": boot, "daemon": str(daemon), "env": list(env), "idle_seconds": idle,
+            "at_ready": totals(at_ready), "after_idle": totals(after_idle),
+            "groups": table(at_ready), "idle_groups": table(after_idle), "sections": at_ready["sections"]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--idle", type=float, default=35, help="seconds of steady state before reading Referenced")
@@ -103,35 +144,24 @@ def main():
     parser.add_argument("--rate", type=float, default=40 * 2**20, help="bytes/s per connection to the stand-ins")
     args = parser.parse_args()
 
-    folder = pathlib.Path(tempfile.mkdtemp(prefix="bench-smaps-"))
-    stand_ins = workspace.StandIns(folder / "standins").start()
-    ws = workspace.Workspace("project", stand_ins, folder / "disk", rate=args.rate, name="bench-smaps")
-    ws.files["/usr/bin/coder-vm-bootstrap"] = args.daemon
-    if args.env:
-        ws.files["/etc/systemd/system/coder-vm-bootstrap.service.d/bench.conf"] = \
-            "[Service]\n" + "".join(f"Environment={e}\n" for e in args.env)
+    stand_ins = workspace.StandIns(pathlib.Path(tempfile.mkdtemp(prefix="bench-standins-"))).start()
     try:
-        boot = ws.boot()
-        c = ws.container
-        pid = c.unit_property("coder-vm-bootstrap.service", "MainPID")
-        at_ready = inspect(c, pid, clear=True)
-        time.sleep(args.idle)  # steady state: the probes run every 10 s
-        idle = inspect(c, pid)
+        result = measure(stand_ins, args.daemon, args.env, args.idle, args.rate)
     finally:
-        ws.close()
         stand_ins.stop()
-    groups = table(at_ready)
+    boot = result["boot"]
     print(f"coder-vm-bootstrap after READY=1 ({args.daemon}, {args.daemon.stat().st_size / 1e6:.1f} MB"
           f"{', ' + ' '.join(args.env) if args.env else ''}); RefIdle = referenced in {args.idle:.0f} s of steady state")
-    print_groups(groups, table(idle))
-    print_sections(at_ready["sections"])
-    print(f"\nboot: ready {boot.get('ready_s')} s, RSS {boot.get('daemon_rss_kib')} KiB, Pss {boot.get('daemon_pss_kib')} KiB, "
-          f"anonymous {boot.get('daemon_anonymous_kib')} KiB, CPU {boot.get('daemon_cpu_s')} s")
+    print_groups(result["groups"], result["idle_groups"])
+    print_sections(result["sections"])
+    print(f"\nboot: ready {boot.get('ready_s')} s, CPU {boot.get('daemon_cpu_s')} s")
+    for when in ("at_ready", "after_idle"):
+        t = result[when]
+        print(f"{when:>10}: Rss {t['Rss']} KiB, Pss {t['Pss']} KiB, Pss among the VM's processes {t['PssVM']:.0f} KiB, "
+              f"Uss (private) {t['Uss']} KiB, anonymous {t['Anonymous']} KiB")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"boot": boot, "groups": groups, "idle_groups": table(idle),
-                                         "sections": at_ready["sections"], "env": args.env,
-                                         "daemon": str(args.daemon)}, indent=1))
+        args.json.write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

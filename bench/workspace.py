@@ -217,8 +217,10 @@ class Workspace:
         started = int(props["ExecMainStartTimestampMonotonic"]) / 1e6
         pid = props["MainPID"]
         memory = smaps_rollup(c, pid)
+        inspection = json.loads(c.run(["python3", "-", pid], input=(HERE / "inspect_memory.py").read_text()).stdout)
         figures = {"ready_s": round(ready - t0, 3), "unit_start_s": round(started - t0, 3),
                    "daemon_rss_kib": memory["Rss"], "daemon_pss_kib": memory["Pss"],
+                   "daemon_pss_vm_kib": round(sum(m["PssVM"] for m in inspection["mappings"])),
                    "daemon_anonymous_kib": memory["Anonymous"], "daemon_cpu_s": cpu_seconds(c, pid)}
         status = json.loads(c.run(["coder-vm-bootstrap", "status", "--json"], check=False).stdout or "{}")
         figures["daemon_stages"] = daemon_stages(c, started, ready, status)
