@@ -8,7 +8,8 @@ its own, serving the agent with a SHA-1 ETag and 304 for If-None-Match, its
 uplink capped at --uplink-mib MiB/s and each connection at --link-mib).
 Reports the server's peak concurrent connections, bytes served, statuses
 and CPU share (to show it is not the bottleneck), and p50/p99/max seconds
-from the common start to each process having its binary:
+from the common start T (every process is spawned first and sleeps until
+T) to each having its binary, and of its own transfer (request to binary):
 
   cold   nothing cached: every process downloads the whole file
   warm   the same state folders again: each must cost exactly one 304
@@ -17,7 +18,10 @@ from the common start to each process having its binary:
 
     sudo bench/fleet.py [-n 200] [--size-mib 12] [--uplink-mib 100] [--jitter 0,10,30]
 
-The default agent is scaled down with the uplink (12 MiB at 100 MiB/s takes
+Every client runs on this machine's cores, so a wave's times also include
+the clients queueing for CPU (start-up, libcurl, the SHA-256 of the file):
+"client CPU" says how much; a real fleet has a VM's CPUs per client. The
+default agent is scaled down with the uplink (12 MiB at 100 MiB/s takes
 as long as 60 MiB at 500 MiB/s, a 4 Gbit/s Coder server): the state folders
 are on a tmpfs and 200 full-size copies would need 12 GiB of it.
 """
@@ -27,7 +31,6 @@ import json
 import os
 import pathlib
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,14 +74,18 @@ class Server:
 
 
 def wave(server, states, ids, spread_s, url):
-    """Starts one bench-fetch per state folder at once; returns the figures."""
+    """Starts one bench-fetch per state folder; they all begin at the same
+    moment T (each sleeps until T, plus its jitter): returns the figures,
+    times in seconds from T."""
     server.call("_reset")
-    t0 = time.time()
+    cpu0 = os.times()
+    start = time.time() + 2 + 0.06 * len(states)  # time enough to spawn them all
     children = []
     for state, workspace_id in zip(states, ids):
-        delay = jitter_ms(workspace_id, spread_s) if spread_s else 0
-        children.append(subprocess.Popen([str(BENCH_FETCH), url, str(state / "coder"), "--delay-ms", str(delay)],
+        delay = int((start - time.time()) * 1000) + (jitter_ms(workspace_id, spread_s) if spread_s else 0)
+        children.append(subprocess.Popen([str(BENCH_FETCH), url, str(state / "coder"), "--delay-ms", str(max(0, delay))],
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    late = max(0.0, time.time() - start)
     outcomes = []
     for child in children:
         out, _ = child.communicate()
@@ -87,15 +94,18 @@ def wave(server, states, ids, spread_s, url):
         except (ValueError, IndexError):
             outcomes.append({"outcome": "failed", "error": out[-200:]})
     stats = server.call("_stats")
-    done = [o["finished"] - t0 for o in outcomes if o["outcome"] != "failed"]
+    cpu1 = os.times()
+    client_cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
+    done = [o["finished"] - start for o in outcomes if o["outcome"] != "failed"]
     since_request = [o["finished"] - o["requested"] for o in outcomes if o["outcome"] != "failed"]
     kinds = {}
     for o in outcomes:
         kinds[o["outcome"]] = kinds.get(o["outcome"], 0) + 1
-    return {"jitter_s": spread_s, "outcomes": kinds,
+    return {"jitter_s": spread_s, "outcomes": kinds, "spawn_overrun_s": round(late, 2),
             "p50_s": round(percentile(done, 50), 2), "p99_s": round(percentile(done, 99), 2), "max_s": round(max(done), 2),
             "transfer_p50_s": round(percentile(since_request, 50), 2),
             "transfer_p99_s": round(percentile(since_request, 99), 2),
+            "client_cpu_s": round(client_cpu, 2), "client_cpu_per_process_ms": round(client_cpu * 1000 / len(outcomes)),
             "peak_connections": stats["peak_connections"], "bytes_served": stats["bytes_sent"],
             "statuses": stats["statuses"], "server_cpu_share": stats["server_cpu_share"],
             "errors": [o.get("error") for o in outcomes if o["outcome"] == "failed"][:3]}
@@ -136,7 +146,9 @@ def main():
                 figures = {"kind": kind, **wave(server, states, ids, spread, url)}
                 results["waves"].append(figures)
                 print(f"{kind:<4} J={spread:4.0f} s  p50 {figures['p50_s']:6.2f} s  p99 {figures['p99_s']:6.2f} s  "
-                      f"max {figures['max_s']:6.2f} s  peak connections {figures['peak_connections']:4}  "
+                      f"max {figures['max_s']:6.2f} s  (own transfer p50 {figures['transfer_p50_s']:5.2f} p99 "
+                      f"{figures['transfer_p99_s']:5.2f} s)  client CPU {figures['client_cpu_per_process_ms']} ms each  "
+                      f"peak connections {figures['peak_connections']:4}  "
                       f"served {figures['bytes_served'] / MiB:8.1f} MiB  {figures['statuses']}  "
                       f"server CPU {figures['server_cpu_share'] * 100:.0f}%  {figures['outcomes']}", flush=True)
             for state in states:  # free the tmpfs for the next spread

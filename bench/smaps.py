@@ -46,7 +46,7 @@ def group_of(mapping, exe, previous):
     if mapping["perms"] == "rw-p" and previous is not None and previous["perms"] == "---p" \
             and previous["end"] == mapping["start"] and previous["end"] - previous["start"] == 4096:
         return "thread stacks (anonymous, 4 KiB guard below)"
-    if mapping["perms"] == "rw-p" and size + (0 if previous is None else 0) <= 64 * 2**20 and mapping["start"] % (64 * 2**20) == 0:
+    if mapping["perms"] == "rw-p" and size <= 64 * 2**20 and mapping["start"] % (64 * 2**20) == 0:
         return "malloc arenas (anonymous, 64 MiB aligned)"
     if mapping["perms"] == "---p":
         return "reserved, no access (guards, arena tails)"
