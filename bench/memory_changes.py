@@ -63,11 +63,11 @@ def main():
     parser.add_argument("--only", help="comma-separated row numbers (0 is the baseline)")
     parser.add_argument("--json", type=pathlib.Path, default=workspace.REPO / "out" / "memory-changes.json")
     args = parser.parse_args()
-    stand_ins = workspace.StandIns(pathlib.Path(tempfile.mkdtemp(prefix="bench-standins-"))).start()
     results = []
     selected = rows(args.scratch)
     if args.only:
         selected = [selected[int(i)] for i in args.only.split(",")]
+    stand_ins = workspace.StandIns(pathlib.Path(tempfile.mkdtemp(prefix="bench-standins-"))).start()
     print_header()
     try:
         for name, daemon, env in selected:
