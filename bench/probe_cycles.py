@@ -51,12 +51,13 @@ def main():
     args = parser.parse_args()
     folder = pathlib.Path(tempfile.mkdtemp(prefix="bench-probes-"))
     stand_ins = workspace.StandIns(folder / "standins").start()
-    ws = workspace.Workspace("project", stand_ins, folder / "disk", name="bench-probes")
-    ws.files["/usr/bin/coder-vm-bootstrap"] = args.scratch
-    ws.files["/etc/systemd/system/coder-vm-bootstrap.service.d/bench.conf"] = \
-        "[Service]\n" + "".join(f"Environment={e}\n" for e in [f"BENCH_PROBE_INTERVAL_MS={args.interval_ms}", *args.env])
+    ws = None
     samples = []
     try:
+        ws = workspace.Workspace("project", stand_ins, folder / "disk", name="bench-probes")
+        ws.files["/usr/bin/coder-vm-bootstrap"] = args.scratch
+        ws.files["/etc/systemd/system/coder-vm-bootstrap.service.d/bench.conf"] = \
+            "[Service]\n" + "".join(f"Environment={e}\n" for e in [f"BENCH_PROBE_INTERVAL_MS={args.interval_ms}", *args.env])
         ws.boot()
         c = ws.container
         pid = c.unit_property("coder-vm-bootstrap.service", "MainPID")
@@ -75,7 +76,8 @@ def main():
             time.sleep(5)
         restarts = [x["restarts"] for x in json.loads(c.run(["coder-vm-bootstrap", "status", "--json"]).stdout)["components"]]
     finally:
-        ws.close()
+        if ws:
+            ws.close()
         stand_ins.stop()
     start = next(s for s in samples if s["cycles"] >= args.warmup)
     end = samples[-1]

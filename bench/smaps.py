@@ -109,7 +109,7 @@ def measure(stand_ins, daemon=workspace.DAEMON, env=(), idle=35, rate=40 * 2**20
     if env:
         ws.files["/etc/systemd/system/coder-vm-bootstrap.service.d/bench.conf"] = \
             "[Service]\n" + "".join(f"Environment={e}\n" for e in env)
-    try:
+    try:  # the caller owns stand_ins and stops them
         boot = ws.boot()
         c = ws.container
         pid = c.unit_property("coder-vm-bootstrap.service", "MainPID")
