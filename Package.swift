@@ -73,8 +73,9 @@ let package = Package(
             "Seed", "WorkspaceSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // bench/download_vs_curl.py: Fetch against the curl CLI. Not shipped.
-        .executableTarget(name: "fetch-bench", dependencies: ["Fetch"], path: "bench/fetch-bench"),
+        // Not shipped: runs Fetch the way the daemon does, for bench/ (downloads
+        // against the curl CLI, the fleet simulation).
+        .executableTarget(name: "bench-fetch", dependencies: ["Fetch"], path: "bench/bench-fetch"),
 
         // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
         .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),
