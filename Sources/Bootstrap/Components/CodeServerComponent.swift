@@ -50,6 +50,7 @@ public struct CodeServerComponent: Component {
             return baked
         }
         let arch = try CPUArchitecture.auto.resolved()
+        if let refusal = settings.unpinnedDownloadRefusal(arch: arch) { throw ComponentError(refusal) }
         let root = context.paths.codeServerRoot
         let release = "\(root)/\(settings.version)-\(arch.rawValue)"
         if access("\(release)/bin/code-server", X_OK) == 0 { return release }
