@@ -35,6 +35,8 @@ enum FieldRules {
     /// start a setting of its own. `allowing` names the few a field may hold
     /// (PEM needs line breaks).
     static func controlCharacters(_ value: String, allowing allowed: Set<Unicode.Scalar> = []) -> Problem? {
+        // Nearly every value is printable ASCII throughout.
+        if value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return nil }
         guard let (offset, scalar) = value.unicodeScalars.enumerated().first(where: { isControl($0.element) && !allowed.contains($0.element) })
         else { return nil }
         let allowedNote = allowed.isEmpty ? "" : " (here only \(allowed.map { visible(String($0)) }.sorted().joined(separator: ", ")) may appear)"
@@ -249,20 +251,26 @@ enum FieldRules {
     }
 
     /// code-server's `--bind-addr`: an IP literal or `localhost`, never a
-    /// name it would resolve (and bind whatever the name says) at start.
-    static func bindAddress(_ value: String) -> Problem? {
+    /// name it would resolve (and bind whatever the name says) at start;
+    /// with `auth: none`, loopback only, since code-server runs commands as
+    /// the user for anyone who reaches it.
+    static func bindAddress(_ value: String, auth: CodeServerSettings.Auth) -> Problem? {
         guard let address = HostPort(value) else {
             return ("\(quoted(value)) is not HOST:PORT", "e.g. 127.0.0.1:13337 or [::1]:13337")
         }
-        if address.host.lowercased() == "localhost" { return nil }
         let bracketed = value.hasPrefix("[")
         switch IPAddress(address.host) {
-        case .v4? where !bracketed, .v6? where bracketed: return nil
+        case _ where !bracketed && address.host.lowercased() == "localhost", .v4? where !bracketed, .v6? where bracketed: break
         case .v6?: return ("an IPv6 address must be in brackets", "write [\(address.host)]:\(address.port)")
         default:
             return ("code-server binds to an IP address or localhost, not \(quoted(address.host))",
                     "write the address, e.g. 127.0.0.1:\(address.port) or [::1]:\(address.port); a name would be resolved when code-server starts")
         }
+        if auth == .none, !address.isLoopback {
+            return ("code-server on \(address.host) with auth: none would let anyone who reaches the VM run commands as the user",
+                    "bind to 127.0.0.1 (Coder's port forwarding reaches it) or set auth: password with hashedPassword")
+        }
+        return nil
     }
 
     /// One NO_PROXY entry: a host, `.domain`, `*`, an IP or a CIDR block.
@@ -272,6 +280,12 @@ enum FieldRules {
             return ("\(quoted(value)) is not one host, domain or address", "give one entry per item, e.g. .svc.cluster.local or 10.0.0.0/8")
         }
         return nil
+    }
+
+    /// A key as one step of a field path: printable, and `""` when empty, so
+    /// that no key yields the empty path (which means the whole document).
+    static func pathComponent(_ key: String) -> String {
+        key.isEmpty ? "\"\"" : visible(key)
     }
 
     /// `value` in quotes, shortened and with its control characters escaped, for messages.

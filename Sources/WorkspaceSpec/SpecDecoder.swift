@@ -15,7 +15,7 @@ public enum SpecDecoder {
 
     /// The diagnostics whose path is "" concern the whole document: larger
     /// than `maximumDocumentBytes`, not valid JSON, or not a mapping. Every
-    /// other problem names its field.
+    /// other problem names its field, a key given twice included.
     public static func decode(json data: Data, source: String? = nil) throws(InvalidSpec) -> WorkspaceSpec {
         guard data.count <= maximumDocumentBytes else {
             throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(
@@ -32,7 +32,16 @@ public enum SpecDecoder {
                 : "fix the JSON syntax (`python3 -m json.tool FILE` shows where)"
             throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(path: "", message: "not valid JSON", hint: hint)])
         }
-        return try decode(tree, source: source)
+        // Repeated keys are named by their field path, which needs a mapping at the top.
+        guard case .object = tree else { return try decode(tree, source: source) }
+        var diagnostics = JSONDuplicateKeys.paths(in: data).map {
+            SpecDiagnostic(path: $0, message: "appears more than once in its mapping",
+                           hint: "keep one: JSON readers disagree on which copy counts")
+        }
+        var spec: WorkspaceSpec?
+        do { spec = try decode(tree, source: source) } catch { diagnostics += error.diagnostics }
+        if let spec, diagnostics.isEmpty { return spec }
+        throw InvalidSpec(source: source, diagnostics: diagnostics)
     }
 
     public static func decode(_ tree: JSONValue, source: String? = nil) throws(InvalidSpec) -> WorkspaceSpec {
@@ -50,9 +59,9 @@ public enum SpecDecoder {
     // MARK: - Sections
 
     private static func readSpec(_ root: SpecReader) -> WorkspaceSpec? {
-        if let version = root.string("apiVersion", required: true), version != WorkspaceSpec.currentAPIVersion {
-            root.report("apiVersion", "\(FieldRules.quoted(version)) is not a version this program reads",
-                        hint: "use apiVersion: \(WorkspaceSpec.currentAPIVersion)")
+        _ = root.string("apiVersion", required: true) { version in
+            version == WorkspaceSpec.currentAPIVersion ? nil
+                : ("\(FieldRules.quoted(version)) is not a version this program reads", "use apiVersion: \(WorkspaceSpec.currentAPIVersion)")
         }
         let workspace = root.section("workspace", required: true, readIdentity)
         let hostname = root.string("hostname", rule: FieldRules.hostname)
@@ -143,14 +152,13 @@ public enum SpecDecoder {
         var settings = CodeServerSettings()
         settings.enabled = r.bool("enabled") ?? settings.enabled
         if let version = r.string("version", rule: FieldRules.releaseVersion) { settings.version = version }
-        if let template = r.string("downloadURL", rule: { [settings] template in
+        if let template = r.string("downloadURL", rule: { template in
             let rest = template.replacing("{version}", with: "").replacing("{arch}", with: "")
             if rest.contains("{") || rest.contains("}") {
                 return ("unknown placeholder in \(FieldRules.quoted(template))", "only {version} and {arch} are substituted")
             }
-            var substituted = settings
-            substituted.downloadURL = template
-            return FieldRules.url(substituted.downloadURL(arch: .amd64))
+            // Checked with the default version: a bad version is reported at version, once.
+            return FieldRules.url(CodeServerSettings(downloadURL: template).downloadURL(arch: .amd64))
         }) {
             settings.downloadURL = template
         }
@@ -159,16 +167,14 @@ public enum SpecDecoder {
                 ? FieldRules.sha256Hex(digest) : ("unknown architecture \(FieldRules.quoted(arch))", "use amd64 or arm64")
         }) ?? [:]
         settings.installedPath = r.string("installedPath", rule: FieldRules.absolutePath)
-        if let bind = r.string("bindAddress", rule: FieldRules.bindAddress) { settings.bindAddress = bind }
         settings.auth = r.choice("auth", CodeServerSettings.Auth.self) ?? settings.auth
+        if let bind = r.string("bindAddress", rule: { [auth = settings.auth] in FieldRules.bindAddress($0, auth: auth) }) {
+            settings.bindAddress = bind
+        }
         settings.hashedPassword = r.string("hashedPassword", rule: FieldRules.hashedPassword)
         settings.extensions = r.strings("extensions", rule: FieldRules.extensionID) ?? []
         settings.settings = r.object("settings") ?? [:]
 
-        if settings.auth == .none, let bind = HostPort(settings.bindAddress), !bind.isLoopback {
-            r.report("bindAddress", "code-server on \(bind.host) with auth: none would let anyone who reaches the VM run commands as the user",
-                     hint: "bind to 127.0.0.1 (Coder's port forwarding reaches it) or set auth: password with hashedPassword")
-        }
         if settings.auth == .password, settings.hashedPassword == nil {
             r.report("hashedPassword", "is required with auth: password", hint: "give code-server's argon2 hashed-password")
         }

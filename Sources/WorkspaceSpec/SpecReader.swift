@@ -30,9 +30,9 @@ final class SpecReader {
     }
 
     /// The path of `key` below this mapping, printable even when the key
-    /// itself holds control characters.
+    /// itself is empty or holds control characters.
     func childPath(_ key: String) -> String {
-        let shown = FieldRules.visible(key)
+        let shown = FieldRules.pathComponent(key)
         return path.isEmpty ? shown : "\(path).\(shown)"
     }
 
