@@ -130,7 +130,7 @@ enum FieldRules {
 
     /// `http://`: nothing but a digest protects what such a URL serves.
     static func isPlainHTTP(_ url: String) -> Bool {
-        url.utf8.count >= 7 && url.prefix(7).lowercased() == "http://"
+        url.prefix(7).lowercased() == "http://"
     }
 
     static func absolutePath(_ value: String) -> Problem? {

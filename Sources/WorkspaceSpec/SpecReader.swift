@@ -54,8 +54,9 @@ final class SpecReader {
         return value
     }
 
-    /// A string that passed `text(_:at:)` and then `rule`; a string that
-    /// fails is still returned, so later checks see what was written.
+    /// A string, checked by `textProblem` (size, control characters) and
+    /// then by `rule`, with one diagnostic at most. A string that fails is
+    /// still returned, so later checks see what was written.
     func string(_ key: String, required: Bool = false, rule: (String) -> FieldRules.Problem? = { _ in nil }) -> String? {
         guard let value = value(key, required: required) else { return nil }
         guard case .string(let text) = value else {
