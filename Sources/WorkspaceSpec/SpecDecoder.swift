@@ -34,14 +34,22 @@ public enum SpecDecoder {
         }
         // Repeated keys are named by their field path, which needs a mapping at the top.
         guard case .object = tree else { return try decode(tree, source: source) }
-        var diagnostics = JSONDuplicateKeys.paths(in: data).map {
-            SpecDiagnostic(path: $0, message: "appears more than once in its mapping",
-                           hint: "keep one: JSON readers disagree on which copy counts")
-        }
+        var diagnostics = repeatedKeys(inJSON: data)
         var spec: WorkspaceSpec?
         do { spec = try decode(tree, source: source) } catch { diagnostics += error.diagnostics }
         if let spec, diagnostics.isEmpty { return spec }
         throw InvalidSpec(source: source, diagnostics: diagnostics)
+    }
+
+    /// A problem for every key given twice in one object of `data`, a JSON
+    /// document JSONDecoder accepted (it keeps the first copy silently; most
+    /// other readers keep the last). For callers that parse JSON themselves
+    /// and then `decode(_:source:)` the tree.
+    public static func repeatedKeys(inJSON data: Data) -> [SpecDiagnostic] {
+        JSONDuplicateKeys.paths(in: data).map {
+            SpecDiagnostic(path: $0, message: "appears more than once in its mapping",
+                           hint: "keep one: JSON readers disagree on which copy counts")
+        }
     }
 
     public static func decode(_ tree: JSONValue, source: String? = nil) throws(InvalidSpec) -> WorkspaceSpec {
