@@ -37,10 +37,12 @@ final class SpecFuzzTests: XCTestCase {
               + "\(outcome.refusedByField) refused naming fields, \(outcome.refusedWhole) refused as a whole document; "
               + "\(outcome.paths.count) distinct diagnostic paths")
         XCTAssertEqual(outcome.inputs, count)
-        // A fuzzer that only ever breaks the JSON tests nothing: most inputs must reach the field rules.
-        XCTAssertGreaterThan(outcome.refusedByField, count / 2)
-        XCTAssertGreaterThan(outcome.accepted, 0)
-        XCTAssertGreaterThan(outcome.paths.count, 100)
+        if count >= 1000 {
+            // A fuzzer that only ever breaks the JSON tests nothing: most inputs must reach the field rules.
+            XCTAssertGreaterThan(outcome.refusedByField, count / 2)
+            XCTAssertGreaterThan(outcome.accepted, 0)
+            XCTAssertGreaterThan(outcome.paths.count, 100)
+        }
 
         try checkThroughTheDaemon(sample)
     }
@@ -85,7 +87,8 @@ final class SpecFuzzTests: XCTestCase {
             }
         }
         for status in results.statuses { exits[status, default: 0] += 1 }
-        print("spec fuzzer: \(inputs.count) of them through check-config: exit codes \(exits.sorted { $0.key < $1.key })")
+        let counts = exits.sorted { $0.key < $1.key }.map { "\($0.value) exited \($0.key)" }.joined(separator: ", ")
+        print("spec fuzzer: \(inputs.count) of them through check-config: \(counts)")
     }
 
     /// Nil when the daemon agreed with the library, else what differed.
