@@ -41,8 +41,19 @@ public struct CodeServerComponent: Component {
     }
 
     public func probe() async -> ProbeResult {
-        let port = HostPort(settings.bindAddress)?.port ?? 13337
-        return await Probe.http(.tcp(host: "127.0.0.1", port: port), path: "/healthz", accept: { $0 == 200 })
+        return await Probe.http(Self.probeEndpoint(settings.bindAddress), path: "/healthz", accept: { $0 == 200 })
+    }
+
+    /// Where to reach code-server from this machine: its own address when it
+    /// is bound to one (an IPv6 literal or localhost included), loopback when
+    /// it listens everywhere.
+    static func probeEndpoint(_ bindAddress: String) -> NetworkEndpoint {
+        guard let bind = HostPort(bindAddress) else { return .tcp(host: "127.0.0.1", port: 13337) }
+        switch bind.host {
+        case "0.0.0.0", "localhost": return .tcp(host: "127.0.0.1", port: bind.port)
+        case "::", "[::]": return .tcp(host: "::1", port: bind.port)
+        default: return .tcp(host: bind.host, port: bind.port)
+        }
     }
 
     /// Installs the spec's extensions that are missing, as the user, after
@@ -77,6 +88,7 @@ public struct CodeServerComponent: Component {
             return baked
         }
         let arch = try CPUArchitecture.auto.resolved()
+        if let refusal = settings.unpinnedDownloadRefusal(arch: arch) { throw ComponentError(.configuration, refusal) }
         let root = try Directory.system(context.paths.codeServerRoot, creating: .init())
         let releaseName = "\(settings.version)-\(arch.rawValue)"
         if try Self.holdsRelease(root, releaseName) { return root.childPath(releaseName) }

@@ -25,7 +25,7 @@ public struct CoderAgentComponent: Component {
     let coder: CoderSettings
     let userName: String
     /// The agent's own debug server (CODER_AGENT_DEBUG_ADDRESS), the probe's target.
-    static let debugAddress = HostPort("127.0.0.1:2113")!
+    static let debugAddress = CoderSettings.agentDebugAddress
     /// A binary checked this recently is not checked again before a start.
     static let freshness: Duration = .seconds(60)
 
