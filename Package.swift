@@ -31,8 +31,9 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CGlibcCompat"),
         .target(name: "CLinuxExtensions"),
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
+        // libcrypto, dlopen'ed like libcurl (only a process that hashes maps
+        // it): <openssl/evp.h> (libssl-dev, openssl-devel) at build time only.
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("dl")]),
 
         .target(name: "WorkspaceSpec"),
         .target(name: "SystemdSupport", dependencies: [

@@ -34,7 +34,8 @@ public struct Engine: Sendable {
         let host = HostDetection.current()
         if let note = host.note { logger.warning("\(note)", metadata: ["stage": "host"]) }
         let notifier = Notifier()
-        let board = StatusBoard(spec: spec, specPath: specPath, host: host, notifier: notifier, statusFile: paths.statusFile, logger: logger)
+        let board = StatusBoard(spec: spec, specPath: specPath, host: host, notifier: notifier, statusFile: paths.statusFile, logger: logger,
+                                readySent: { [logger] in Self.dropStartUpCode(logger: logger) })
         defer { board.stopping() }
         for (stage, duration) in earlierStages { board.recordStage(stage, duration) }
         if !bootSpecPending { saveForTheNextBoot(spec) }
@@ -129,6 +130,20 @@ public struct Engine: Sendable {
             componentLogger[metadataKey: "component"] = .string(component.name.rawValue)
             return ComponentContext(spec: spec, host: host, paths: paths, logger: componentLogger, downloads: downloads,
                                     events: ComponentEvents(component.name, sink: board))
+        }
+    }
+
+    /// Once READY=1 is sent, most of the daemon's own code (spec parsing,
+    /// user preparation, converging) has run for the last time: its pages
+    /// leave the resident set (they stay in the page cache, see
+    /// `OwnExecutableCode`); what the supervision touches again comes back.
+    static func dropStartUpCode(logger: Logger) {
+        do {
+            let bytes = try OwnExecutableCode.dropResidentPages()
+            logger.info("the daemon's code (\(bytes / 1024) KiB mapped) left the resident set; its pages stay in the page cache",
+                        metadata: ["stage": "ready"])
+        } catch {
+            logger.warning("could not drop the start-up code from the resident set: \(error)", metadata: ["stage": "ready"])
         }
     }
 

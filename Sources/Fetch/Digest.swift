@@ -1,9 +1,19 @@
-// The only Swift file that talks to CCrypto: SHA-256 and SHA-1 through
-// libcrypto's EVP interface.
+// The only Swift file of Fetch that talks to CCrypto: SHA-256 and SHA-1
+// through libcrypto's EVP interface, loaded with dlopen on first use.
 import CCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Process-wide libcrypto loading.
+enum CryptoLibrary {
+    /// Loads libcrypto.so.3 once per process; wraps ccrypto_load() and ccrypto_load_error().
+    static func load() throws(FetchError) {
+        guard ccrypto_load() != 0 else { return }
+        let reason = ccrypto_load_error().map { String(cString: $0) } ?? "unknown error"
+        throw .libcryptoUnavailable(reason: reason)
+    }
+}
 
 /// A running SHA-256 or SHA-1 computation.
 public final class Digest {
@@ -16,28 +26,32 @@ public final class Digest {
 
     private let context: OpaquePointer
 
-    /// EVP_MD_CTX_new + EVP_DigestInit_ex(ctx, EVP_sha256() or EVP_sha1(), NULL).
+    /// ccrypto_load, then EVP_MD_CTX_new + EVP_DigestInit_ex(ctx, EVP_sha256()
+    /// or EVP_sha1(), NULL). A Downloader loads libcrypto when it is made and
+    /// throws FetchError.libcryptoUnavailable there; without libcrypto this
+    /// stops the process, saying so.
     public init(_ algorithm: Algorithm) {
-        guard let context = EVP_MD_CTX_new() else {
+        do { try CryptoLibrary.load() } catch { fatalError("\(error)") }
+        guard let context = ccrypto_md_ctx_new() else {
             fatalError("EVP_MD_CTX_new returned NULL (out of memory)")
         }
         let method = switch algorithm {
-        case .sha256: EVP_sha256()
-        case .sha1: EVP_sha1()
+        case .sha256: ccrypto_sha256()
+        case .sha1: ccrypto_sha1()
         }
-        guard EVP_DigestInit_ex(context, method, nil) == 1 else {
+        guard ccrypto_digest_init(context, method) == 1 else {
             fatalError("EVP_DigestInit_ex failed: libcrypto has no \(algorithm)")
         }
         self.context = context
     }
 
     /// EVP_MD_CTX_free
-    deinit { EVP_MD_CTX_free(context) }
+    deinit { ccrypto_md_ctx_free(context) }
 
     /// EVP_DigestUpdate
     public func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-        EVP_DigestUpdate(context, base, bytes.count)
+        ccrypto_digest_update(context, base, bytes.count)
     }
 
     /// EVP_DigestUpdate over an array of bytes.
@@ -49,7 +63,7 @@ public final class Digest {
     public func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        EVP_DigestFinal_ex(context, &digest, &length)
+        ccrypto_digest_final(context, &digest, &length)
         return digest.prefix(Int(length)).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex

@@ -62,7 +62,7 @@ public struct DownloadRequest: Sendable {
 
 /// Whether to ask the server if the installed file is still current
 /// (If-None-Match) instead of downloading it again.
-public enum Revalidation: Sendable, Equatable {
+public enum Revalidation: Sendable, Equatable, Codable {
     /// Always download.
     case never
     /// Send the ETag saved beside the destination by the previous download

@@ -1,7 +1,8 @@
-// What a successful download did.
+// What a successful download did. Codable: a download run in another
+// process (the daemon's download worker) reports it as JSON.
 
-public struct DownloadResult: Sendable, Equatable {
-    public enum Outcome: Sendable, Equatable {
+public struct DownloadResult: Sendable, Equatable, Codable {
+    public enum Outcome: Sendable, Equatable, Codable {
         /// A new file was installed at the destination.
         case downloaded
         /// The server answered 304: the file at the destination is current.
@@ -15,14 +16,16 @@ public struct DownloadResult: Sendable, Equatable {
     public var httpStatus: Int
     /// ETag of the file at the destination, if the server sent one.
     public var etag: String?
-    /// Hex SHA-256 of the file now at the destination.
-    public var sha256: String
+    /// Hex SHA-256 of the file now at the destination: of every new file;
+    /// after a 304 only when the request expected one (the installed file is
+    /// not read for nothing).
+    public var sha256: String?
     public var duration: Duration
     /// HTTP requests made, the first included.
     public var attempts: Int
 
     public init(outcome: Outcome, bytesTransferred: Int64, httpStatus: Int, etag: String?,
-                sha256: String, duration: Duration, attempts: Int) {
+                sha256: String?, duration: Duration, attempts: Int) {
         self.outcome = outcome
         self.bytesTransferred = bytesTransferred
         self.httpStatus = httpStatus

@@ -15,10 +15,11 @@ public final class Downloader: Sendable {
     /// The combined CA bundle given to libcurl, when an extra one is set.
     let caBundle: CABundle?
 
-    /// Loads libcurl.so.4 and, if settings.extraCABundle is set, builds the
-    /// combined CA bundle.
+    /// Loads libcurl.so.4 and libcrypto.so.3 (for the SHA-256) and, if
+    /// settings.extraCABundle is set, builds the combined CA bundle.
     public init(settings: DownloadSettings = DownloadSettings()) throws(FetchError) {
         try CurlLibrary.load()
+        try CryptoLibrary.load()
         self.settings = settings
         caBundle = try settings.extraCABundle.map { path throws(FetchError) in try CABundle(combining: path) }
     }
@@ -103,13 +104,18 @@ public final class Downloader: Sendable {
             } else if let completion {
                 switch completion.failure?.kind {
                 case nil where completion.status == 304:
-                    let installed = destination.path
-                    let sha256 = try await Self.blocking { () throws(FetchError) in
-                        try Digest.hex(.sha256, ofFile: installed)
-                    }
-                    if let expected = request.expectedSHA256, !Self.same(expected, sha256) {
-                        validator = nil  // the installed file is not the wanted one: fetch it whole
-                        continue
+                    // The installed file is read only when there is a checksum to hold it to.
+                    var sha256: String?
+                    if let expected = request.expectedSHA256 {
+                        let installed = destination.path
+                        let actual = try await Self.blocking { () throws(FetchError) in
+                            try Digest.hex(.sha256, ofFile: installed)
+                        }
+                        guard Self.same(expected, actual) else {
+                            validator = nil  // the installed file is not the wanted one: fetch it whole
+                            continue
+                        }
+                        sha256 = actual
                     }
                     try POSIXFile.remove(file.part.path)
                     return DownloadResult(outcome: .notModified, bytesTransferred: bytesTransferred,

@@ -11,6 +11,8 @@ import Glibc
 public enum FetchError: Error, Equatable, Sendable, CustomStringConvertible {
     /// dlopen("libcurl.so.4") or one of its symbols failed. Final: install libcurl.
     case libcurlUnavailable(reason: String)
+    /// dlopen("libcrypto.so.3") or one of its symbols failed. Final: install OpenSSL 3's libcrypto.
+    case libcryptoUnavailable(reason: String)
     /// The server answered with an error status (FAILONERROR). A server fault
     /// for 5xx, 408 and 429; final for other statuses (404, 403, ...).
     case httpStatus(Int, url: String, attempts: Int)
@@ -57,7 +59,7 @@ public enum FetchError: Error, Equatable, Sendable, CustomStringConvertible {
             case .interrupted, .unreachable, .tlsHandshake, .tooManyRedirects, .timedOut: true
             default: false
             }
-        case .libcurlUnavailable, .checksumMismatch, .file, .invalidRequest, .tooLarge, .redirectRefused:
+        case .libcurlUnavailable, .libcryptoUnavailable, .checksumMismatch, .file, .invalidRequest, .tooLarge, .redirectRefused:
             false
         }
     }
@@ -72,6 +74,9 @@ public enum FetchError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .libcurlUnavailable(reason):
             return "cannot load libcurl.so.4 (\(reason)); install libcurl4 (Debian, Ubuntu) "
                 + "or libcurl (Fedora, EL, SUSE, Arch)"
+        case let .libcryptoUnavailable(reason):
+            return "cannot load libcrypto.so.3 (\(reason)); install libssl3 (Debian, Ubuntu), "
+                + "openssl-libs (Fedora, EL) or openssl / openssl-3 (Arch)"
         case let .httpStatus(status, url, attempts):
             return "GET \(url) answered HTTP \(status) \(Self.reason(status))\(Self.after(attempts)); "
                 + Self.advice(status)

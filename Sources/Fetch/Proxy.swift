@@ -1,7 +1,7 @@
 // Which proxy transfers go through, decided by the daemon's configuration
 // rather than by whatever environment systemd happened to give it.
 
-public enum Proxy: Sendable, Equatable {
+public enum Proxy: Sendable, Equatable, Codable {
     /// No proxy, even if http_proxy / https_proxy are set (CURLOPT_PROXY "").
     case direct
     /// libcurl's own rules: http_proxy, https_proxy, all_proxy, no_proxy.

@@ -3,22 +3,9 @@ import XCTest
 
 /// The daemon's command line as systemd and people use it: the built binary, real files.
 final class CommandLineTests: XCTestCase {
-    /// Beside the test bundle in the build folder (the test target depends on it).
-    private var daemon: URL {
-        for start in [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])] {
-            var directory = start
-            for _ in 0..<4 {
-                directory = directory.deletingLastPathComponent()
-                let binary = directory.appendingPathComponent("coder-vm-bootstrap")
-                if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
-            }
-        }
-        return URL(fileURLWithPath: ".build/debug/coder-vm-bootstrap")
-    }
-
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = daemon
+        process.executableURL = builtDaemon
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -65,6 +52,13 @@ final class CommandLineTests: XCTestCase {
 
     func testMissingSpecExits66() throws {
         XCTAssertEqual(try run(["check-config", "/nonexistent/spec.json"]).status, 66)
+    }
+
+    func testHelpDoesNotShowTheDownloadWorker() throws {
+        let result = try run(["--help"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("check-config"), result.output)
+        XCTAssertFalse(result.output.contains("download-worker"), "internal, started by the daemon only: \(result.output)")
     }
 
     func testVersionPrintsTheRelease() throws {

@@ -135,7 +135,8 @@ final class FetchTests: FetchTestCase {
         XCTAssertEqual(second.httpStatus, 304)
         XCTAssertEqual(second.bytesTransferred, 0)
         XCTAssertEqual(second.etag, first.etag)
-        XCTAssertEqual(second.sha256, first.sha256)
+        XCTAssertEqual(first.sha256, Digest.hex(.sha256, of: content))
+        XCTAssertNil(second.sha256, "without an expected checksum a 304 reads nothing of the installed file")
         let requests = try await server.requests()
         XCTAssertNil(requests[0].ifNoneMatch)
         XCTAssertEqual(requests[1].ifNoneMatch, first.etag)
@@ -145,6 +146,27 @@ final class FetchTests: FetchTestCase {
         XCTAssertEqual(try inode(destination), inodeBefore, "file left in place")
         XCTAssertEqual(try String(contentsOfFile: path(".agent.etag"), encoding: .utf8),
                        (first.etag ?? "") + "\n")
+    }
+
+    func testNotModifiedWithAnExpectedChecksumHoldsTheInstalledFileToIt() async throws {
+        let destination = path("code-server")
+        let downloader = try Downloader(settings: Self.fastSettings)
+        let request = DownloadRequest(url: server.url("/files/a.bin"), destination: destination,
+                                      expectedSHA256: Digest.hex(.sha256, of: content))
+        _ = try await downloader.download(request)
+
+        let current = try await downloader.download(request)
+        var damaged = content
+        damaged[1000] ^= 0xFF
+        try write(damaged, to: destination)
+        let repaired = try await downloader.download(request)
+
+        XCTAssertEqual(current.outcome, .notModified)
+        XCTAssertEqual(current.sha256, Digest.hex(.sha256, of: content), "the installed file was read and checked")
+        XCTAssertEqual(repaired.outcome, .downloaded, "a 304 for a file that fails its checksum is not believed")
+        XCTAssertEqual(try read(destination), content)
+        let statuses = try await server.requests().map(\.status)
+        XCTAssertEqual(statuses, [200, 304, 304, 200])
     }
 
     func testChangedFileReplacesStoredETag() async throws {
@@ -367,6 +389,9 @@ final class FetchTests: FetchTestCase {
         let missing = FetchError.libcurlUnavailable(reason: "libcurl.so.4: cannot open shared object file")
         XCTAssertTrue(missing.description.contains("libcurl.so.4"))
         XCTAssertTrue(missing.description.contains("install libcurl4"))
+        let noCrypto = FetchError.libcryptoUnavailable(reason: "libcrypto.so.3: cannot open shared object file")
+        XCTAssertTrue(noCrypto.description.contains("libcrypto.so.3") && noCrypto.description.contains("install libssl3"),
+                      noCrypto.description)
         XCTAssertTrue(FetchError.httpStatus(503, url: "https://x/y", attempts: 5).description
             .contains("after 5 attempts"))
     }

@@ -257,7 +257,7 @@ final class HostileServerTests: FetchTestCase {
             .transfer(url: url, curlCode: 1, detail: "", attempts: 1),   // unsupported protocol
             .checksumMismatch(url: url, expected: "a", actual: "b"),
             .tooLarge(url: url, limit: 1), .redirectRefused(from: url, to: "http://x/y"),
-            .invalidRequest("bad"), .libcurlUnavailable(reason: "missing"),
+            .invalidRequest("bad"), .libcurlUnavailable(reason: "missing"), .libcryptoUnavailable(reason: "missing"),
         ]
         let local: [FetchError] = [.file(operation: "write", path: "/var/lib/x/.agent.part", errno: ENOSPC)]
         for error in serverFaults {

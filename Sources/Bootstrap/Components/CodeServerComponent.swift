@@ -103,14 +103,10 @@ public struct CodeServerComponent: Component {
         let downloads = try Directory.system(context.paths.downloads, creating: .init(mode: 0o700))
         let tarballName = "code-server-\(settings.version)-linux-\(arch.rawValue).tar.gz"
         let url = settings.downloadURL(arch: arch)
-        var request = DownloadRequest(url: url, destination: downloads.childPath(tarballName),
-                                      expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never)
-        request.consumer = try UnpackingConsumer(into: staging, policy: ArchivePolicy(stripComponents: 1))
-        do {
-            _ = try await context.downloads.download(request, what: "code-server \(settings.version)", events: context.events)
-        } catch let error as ArchiveError {
-            throw ComponentError(.configuration, "the code-server tarball from \(DownloadService.shown(url)) cannot be installed: \(error)")
-        }
+        let job = DownloadJob(url: url, destination: downloads.childPath(tarballName),
+                              expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never,
+                              body: .unpack(staging: staging.path, stripComponents: 1))
+        _ = try await context.downloads.download(job, what: "code-server \(settings.version)", events: context.events, logger: context.logger)
         guard try Self.holdsRelease(root, stagingName) else {
             throw ComponentError(.configuration, "\(DownloadService.shown(url)) has no bin/code-server inside; check codeServer.downloadURL")
         }

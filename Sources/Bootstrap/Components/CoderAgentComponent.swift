@@ -81,36 +81,14 @@ public struct CoderAgentComponent: Component {
     private func refreshBinary(_ context: ComponentContext, user: UserIdentity) async throws -> Bool {
         let arch = try coder.arch.resolved()
         let folder = try Directory.system(context.paths.agentFolder, creating: .init())
-        let url = "\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue)"
-        var request = DownloadRequest(url: url, destination: context.paths.agentBinary, mode: 0o755, revalidation: .storedETag)
-        // Checked before it replaces the binary that works.
-        request.verify = { part in try await Self.verify(FilePathParts(part), from: url, user: user) }
-        let result = try await context.downloads.download(request, what: "coder agent", events: context.events)
+        // A new body is checked before it replaces the binary that works: a
+        // program for this machine that prints "Coder" for `--version`, run as the user.
+        let job = DownloadJob(url: "\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue)", destination: context.paths.agentBinary,
+                              mode: 0o755, revalidation: .storedETag,
+                              body: .verifyProgram(runAsUser: user.name, expectVersionContaining: "Coder"))
+        let result = try await context.downloads.download(job, what: "coder agent", events: context.events, logger: context.logger)
         try folder.writeFile(Self.checkedStamp, text: "", mode: 0o644)
         return result.outcome != .notModified
-    }
-
-    /// The body must be a program for this machine (not an HTML error page)
-    /// that prints "Coder" for `--version`, run as the user with a deadline
-    /// (never as root: the body is the server's).
-    static func verify(_ file: FilePathParts, from url: String, user: UserIdentity) async throws {
-        let folder = try Directory.system(file.directory)
-        let name = file.name
-        let head = try folder.openFile(name).prefix(256)
-        guard ExecutableFormat(prefix: head).runsHere else {
-            let start = String(decoding: head.prefix(40).map { $0 < 0x20 || $0 > 0x7E ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
-            throw ComponentError(.server, "\(DownloadService.shown(url)) did not send a program for this machine (it starts \"\(start)\"); "
-                + "check coder.agentURL and that the Coder server serves its agent binaries")
-        }
-        let version: String
-        do {
-            version = try await HostCommand([folder.childPath(name), "--version"], user: user, deadline: .seconds(15), outputLimit: 4096).run()
-        } catch {
-            throw ComponentError(.server, "the agent binary from \(DownloadService.shown(url)) does not run: \(error)")
-        }
-        guard version.contains("Coder") else {
-            throw ComponentError(.server, "\(DownloadService.shown(url)) is not a Coder agent (`--version` printed \"\(version.prefix(60))\"); check coder.agentURL")
-        }
     }
 
     static let checkedStamp = ".checked"

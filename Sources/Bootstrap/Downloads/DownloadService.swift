@@ -1,60 +1,62 @@
 import Fetch
-import Synchronization
+import Logging
 import WorkspaceSpec
 
-/// Downloads with the spec's network settings (extra CA, proxy, limits),
-/// telling the component's events what happens: one journal entry when a
-/// download starts, finishes or fails, progress for STATUS and progress
-/// bars ("downloading code-server 4.96.4: 41% of 120 MB"), and the waits
-/// between attempts ("waiting for coder.example.com (coder agent), attempt
-/// 3, next in 8 s"). A failure comes out as a `ComponentError` whose kind
-/// says whether the server is at fault.
+/// Downloads with the spec's network settings (extra CA, proxy, retries),
+/// telling the component's events what happens (see `DownloadEventRelay`).
+/// In the daemon every download runs in a child process of its own
+/// (`DownloadWorkerProcess`), which keeps libcurl, its TLS stack and
+/// libcrypto out of the long-running process; a short-lived command runs
+/// the same `DownloadExecutor` itself. A failure comes out as a
+/// `ComponentError` whose kind says whether the server is at fault.
 public struct DownloadService: Sendable {
-    public var extraCABundle: String?
-    public var proxy: Proxy
-    /// Attempts within one call; past them the supervisor's own backoff takes over.
-    public var retry: RetryPolicy
+    public var network: DownloadNetwork
+    public var runner: Runner
 
-    public init(spec: WorkspaceSpec, extraCABundle: String?, retry: RetryPolicy = RetryPolicy(maxAttempts: 4, maxDelay: .seconds(8))) {
-        self.extraCABundle = extraCABundle
-        if let proxy = spec.coder?.proxy, let server = proxy.https ?? proxy.http {
-            self.proxy = .server(server, noProxy: proxy.noProxy.isEmpty ? nil : proxy.noProxy.joined(separator: ","))
-        } else {
-            self.proxy = .direct
-        }
-        self.retry = retry
+    /// Where a download runs.
+    public enum Runner: Sendable, Equatable {
+        /// In `coder-vm-bootstrap download-worker` started from `executable`.
+        case worker(executable: String)
+        /// In this process.
+        case inProcess
+
+        /// The daemon's own program: the worker is the same build as the
+        /// daemon, also after a package upgrade replaced the file on disk.
+        public static let ownExecutable = Runner.worker(executable: "/proc/self/exe")
     }
 
-    /// Downloads `request`; `what` names it for people ("code-server 4.96.4").
-    public func download(_ request: DownloadRequest, what: String, events: ComponentEvents) async throws -> DownloadResult {
-        let url = Self.shown(request.url)
-        let host = Self.host(of: request.url)
-        var retry = self.retry
-        let sleep = retry.sleep
-        let attempt = AttemptCounter()
-        retry.sleep = { delay in
-            events.report("waiting for \(host) (\(what)), attempt \(attempt.next()), next in \(Int(delay.components.seconds) + 1) s")
-            try await sleep(delay)
+    public init(spec: WorkspaceSpec, extraCABundle: String?, runner: Runner = .ownExecutable) {
+        let proxy: Proxy
+        if let settings = spec.coder?.proxy, let server = settings.https ?? settings.http {
+            proxy = .server(server, noProxy: settings.noProxy.isEmpty ? nil : settings.noProxy.joined(separator: ","))
+        } else {
+            proxy = .direct
         }
-        events.download(.started(what: what, url: url))
-        events.report("downloading \(what) from \(host)")
-        let clock = ContinuousClock()
-        let started = clock.now
+        self.init(network: DownloadNetwork(extraCABundle: extraCABundle, proxy: proxy), runner: runner)
+    }
+
+    public init(network: DownloadNetwork, runner: Runner) {
+        self.network = network
+        self.runner = runner
+    }
+
+    /// Runs `job`; `what` names it for people ("code-server 4.96.4");
+    /// `logger` gets what a worker prints on its standard error.
+    public func download(_ job: DownloadJob, what: String, events: ComponentEvents, logger: Logger) async throws -> DownloadResult {
+        let relay = DownloadEventRelay(what: what, url: job.url, events: events)
         do {
-            let downloader = try Downloader(settings: DownloadSettings(retry: retry, extraCABundle: extraCABundle, proxy: proxy))
-            let result = try await downloader.download(request) { progress in
-                events.progress(ComponentProgress(what: what, bytes: progress.bytes, totalBytes: progress.totalBytes,
-                                                  bytesPerSecond: progress.bytesPerSecond))
+            let result = switch runner {
+            case let .worker(executable):
+                try await DownloadWorkerProcess(executable: executable)
+                    .run(DownloadWorkerRequest(job: job, network: network), report: relay.relay, logger: logger)
+            case .inProcess:
+                try await DownloadExecutor(network: network).run(job, report: relay.relay)
             }
-            events.download(.finished(what: what, url: url, bytes: result.bytesTransferred,
-                                      notModified: result.outcome == .notModified, duration: started.duration(to: clock.now)))
+            relay.finished(result)
             return result
-        } catch let error as FetchError {
-            events.download(.failed(what: what, url: url, error: error.description))
-            throw ComponentError(Self.kind(of: error), "\(what): \(error)")
-        } catch {
-            events.download(.failed(what: what, url: url, error: "\(error)"))
-            throw error
+        } catch let failure as DownloadFailure {
+            relay.failed(failure)
+            throw ComponentError(failure.fault.kind, "\(what): \(failure.description)")
         }
     }
 
@@ -74,10 +76,4 @@ public struct DownloadService: Sendable {
         let afterScheme = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
         return afterScheme.map(String.init) ?? url
     }
-}
-
-/// Counts the attempts of one download from the retry callback.
-private final class AttemptCounter: Sendable {
-    private let count = Mutex(1)
-    func next() -> Int { count.withLock { $0 += 1; return $0 } }
 }

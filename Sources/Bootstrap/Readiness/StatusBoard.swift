@@ -28,11 +28,14 @@ public final class StatusBoard: ComponentEventSink, Sendable {
     private let statusFolder: Directory?
     private let statusName: String
     private let started = ContinuousClock.now
+    /// Called once, right after READY=1 went to systemd (outside the board's lock).
+    private let readySent: @Sendable () -> Void
 
     /// How long the start may go on without any progress report.
     public static let startProgressAllowance: Duration = .seconds(300)
 
-    public init(spec: WorkspaceSpec, specPath: String?, host: HostDetection, notifier: Notifier, statusFile: String, logger: Logger) {
+    public init(spec: WorkspaceSpec, specPath: String?, host: HostDetection, notifier: Notifier, statusFile: String, logger: Logger,
+                readySent: @escaping @Sendable () -> Void = {}) {
         let required = spec.requiredComponents
         let enabled = Set(spec.enabledComponents)
         let now = Date()
@@ -48,6 +51,7 @@ public final class StatusBoard: ComponentEventSink, Sendable {
         state = Mutex(State(status: status))
         self.notifier = notifier
         self.logger = logger
+        self.readySent = readySent
         let file = FilePathParts(statusFile)
         statusFolder = try? Directory.system(file.directory, creating: .init())
         statusName = file.name
@@ -58,8 +62,8 @@ public final class StatusBoard: ComponentEventSink, Sendable {
 
     public func record(_ event: ComponentEvent, for name: ComponentName) {
         var journal: [JournalEntry] = []
-        state.withLock { state in
-            guard let index = state.status.components.firstIndex(where: { $0.name == name }) else { return }
+        let sentReady = state.withLock { state -> Bool in
+            guard let index = state.status.components.firstIndex(where: { $0.name == name }) else { return false }
             var component = state.status.components[index]
             let before = component.state
             if event == .converging { state.convergingSince[name] = .now }
@@ -70,9 +74,10 @@ public final class StatusBoard: ComponentEventSink, Sendable {
             if component.state != before { component.since = Date() }
             if component.state == .ready, component.readyAfterMilliseconds == nil { component.readyAfterMilliseconds = elapsedMilliseconds }
             state.status.components[index] = component
-            publish(&state, journal: &journal, progress: event.isProgress)
+            return publish(&state, journal: &journal, progress: event.isProgress)
         }
         for entry in journal { entry.log(to: logger, component: name) }
+        if sentReady { readySent() }
     }
 
     /// This boot's spec replaces the last boot's (a warm boot): which
@@ -81,7 +86,7 @@ public final class StatusBoard: ComponentEventSink, Sendable {
         let required = spec.requiredComponents
         let enabled = Set(spec.enabledComponents)
         var journal: [JournalEntry] = []
-        state.withLock { state in
+        let sentReady = state.withLock { state -> Bool in
             state.status.specPath = specPath
             for index in state.status.components.indices {
                 let name = state.status.components[index].name
@@ -92,9 +97,10 @@ public final class StatusBoard: ComponentEventSink, Sendable {
                     state.status.components[index].state = .pending
                 }
             }
-            publish(&state, journal: &journal, progress: true)
+            return publish(&state, journal: &journal, progress: true)
         }
         for entry in journal { entry.log(to: logger, component: .user) }
+        if sentReady { readySent() }
     }
 
     /// A stage of the daemon's own (spec read, host detection), for `status`.
@@ -197,7 +203,8 @@ public final class StatusBoard: ComponentEventSink, Sendable {
 
     // MARK: Publishing
 
-    private func publish(_ state: inout State, journal: inout [JournalEntry], progress: Bool) {
+    /// Returns whether this sent READY=1.
+    private func publish(_ state: inout State, journal: inout [JournalEntry], progress: Bool) -> Bool {
         let previous = state.status.phase
         state.status.phase = WorkspaceStatus.phase(of: state.status.components)
         state.status.summary = StatusSummary.line(for: state.status)
@@ -216,7 +223,8 @@ public final class StatusBoard: ComponentEventSink, Sendable {
         // READY=1 once everything required is healthy, or once it is clear it
         // will not be (failed): the daemon is then up and reporting, and the
         // boot must not wait on it for its whole start timeout.
-        if !state.sentReady, state.status.isReady || state.status.phase == .failed {
+        let sendsReady = !state.sentReady && (state.status.isReady || state.status.phase == .failed)
+        if sendsReady {
             state.sentReady = true
             messages.append(.ready)
         } else if !state.sentReady, progress {
@@ -225,6 +233,7 @@ public final class StatusBoard: ComponentEventSink, Sendable {
             messages.append(.extendTimeout(Self.startProgressAllowance))
         }
         _ = try? notifier.send(messages)
+        return sendsReady
     }
 
     private func writeStatusFile(_ status: WorkspaceStatus) {

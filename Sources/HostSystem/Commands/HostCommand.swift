@@ -81,11 +81,18 @@ public struct HostCommand: Sendable {
     /// `Failure` on a non-zero exit, a signal, the deadline or a failed start.
     @discardableResult
     public func run() async throws(Failure) -> String {
+        try await withDeadline { try await self.execute() }
+    }
+
+    /// `work` (running the command) against the deadline and the heartbeat:
+    /// the first to finish decides; the others are cancelled (cancelling the
+    /// command runs its teardown: SIGTERM, SIGKILL).
+    func withDeadline<Output: Sendable>(_ work: @escaping @Sendable () async throws -> Output) async throws(Failure) -> Output {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            return try await withThrowingTaskGroup(of: String?.self) { group in
-                group.addTask { try await self.execute() }
+            return try await withThrowingTaskGroup(of: Output?.self) { group in
+                group.addTask { try await work() }
                 group.addTask {
                     try await Task.sleep(for: self.deadline)
                     throw Failure(command: self.arguments, reason: .timedOut(self.deadline), output: "")
@@ -98,15 +105,13 @@ public struct HostCommand: Sendable {
                         }
                     }
                 }
-                // The first task to finish decides; the others are cancelled
-                // (cancelling `execute` runs the teardown: SIGTERM, SIGKILL).
                 while let next = try await group.next() {
                     if let output = next {
                         group.cancelAll()
                         return output
                     }
                 }
-                return ""
+                throw CancellationError()
             }
         } catch let failure as Failure {
             throw failure
@@ -115,7 +120,34 @@ public struct HostCommand: Sendable {
         }
     }
 
-    private func execute() async throws -> String? {
+    private func execute() async throws -> String {
+        let launch = self.launch()
+        let limit = outputLimit
+        let result = try await Subprocess.run(
+            launch.executable, arguments: launch.arguments, environment: launch.environment,
+            workingDirectory: launch.workingDirectory, platformOptions: launch.options,
+            input: .array(input), output: .sequence, error: .combinedWithOutput
+        ) { execution in
+            var tail = OutputTail(limit: limit)
+            for try await chunk in execution.standardOutput {
+                chunk.withUnsafeBytes { tail.append($0) }
+            }
+            return tail.text
+        }
+        try check(result.terminationStatus, output: result.closureResult)
+        return result.closureResult
+    }
+
+    /// How every run starts the command.
+    struct Launch {
+        var executable: Executable
+        var arguments: Arguments
+        var environment: Environment
+        var workingDirectory: FilePath
+        var options: PlatformOptions
+    }
+
+    func launch() -> Launch {
         var options = PlatformOptions()
         // Its own session: the deadline's signals reach everything it started
         // (dpkg under apt-get), and nothing reaches the daemon.
@@ -142,23 +174,16 @@ public struct HostCommand: Sendable {
         var workingDirectory = "/"
         if let home = user?.home, stat(home, &info) == 0 { workingDirectory = home }
         let executable: Executable = arguments[0].contains("/") ? .path(FilePath(arguments[0])) : .name(arguments[0])
-        let limit = outputLimit
-        let input = self.input
-        let result = try await Subprocess.run(
-            executable, arguments: Arguments(Array(arguments.dropFirst())), environment: .custom(env),
-            workingDirectory: FilePath(workingDirectory), platformOptions: options,
-            input: .array(input), output: .sequence, error: .combinedWithOutput
-        ) { execution in
-            var tail = OutputTail(limit: limit)
-            for try await chunk in execution.standardOutput {
-                chunk.withUnsafeBytes { tail.append($0) }
-            }
-            return tail.text
-        }
-        switch result.terminationStatus {
-        case .exited(0): return result.closureResult
-        case .exited(let code): throw Failure(command: arguments, reason: .exited(code), output: result.closureResult)
-        case .signaled(let signal): throw Failure(command: arguments, reason: .signaled(signal), output: result.closureResult)
+        return Launch(executable: executable, arguments: Arguments(Array(arguments.dropFirst())), environment: .custom(env),
+                      workingDirectory: FilePath(workingDirectory), options: options)
+    }
+
+    /// Throws `Failure` unless the command exited with 0.
+    func check(_ status: TerminationStatus, output: String) throws(Failure) {
+        switch status {
+        case .exited(0): return
+        case .exited(let code): throw Failure(command: arguments, reason: .exited(code), output: output)
+        case .signaled(let signal): throw Failure(command: arguments, reason: .signaled(signal), output: output)
         }
     }
 }

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Bootstrap
+import Glibc
+
+/// One download for the daemon, in a process of its own (see
+/// `DownloadWorker`): the request is a JSON line on standard input, never
+/// an argument (its headers may carry a token); messages go out as JSON
+/// lines on standard output. Not for people: hidden from --help.
+struct DownloadWorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "download-worker",
+        abstract: "Run one download the daemon hands over on standard input (started by the daemon).",
+        shouldDisplay: false
+    )
+
+    func run() async throws {
+        let status = await DownloadWorker.serve(readLine(strippingNewline: true), send: Self.writeLine)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Writes `text` and a line break to standard output with write(2), at
+    /// once (no stdio buffer: the daemon reads each line as it comes).
+    static func writeLine(_ text: String) {
+        var bytes = Array(text.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }  // the daemon is gone
+            offset += written
+        }
+    }
+}

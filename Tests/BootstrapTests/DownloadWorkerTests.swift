@@ -1,0 +1,232 @@
+import Fetch
+import Foundation
+import Logging
+import XCTest
+@testable import Bootstrap
+import BootstrapTestKit
+
+/// Downloads as the daemon runs them: in `coder-vm-bootstrap download-worker`,
+/// a child process (the built daemon), against a real HTTP server.
+final class DownloadWorkerTests: XCTestCase {
+    private var server: TestFileServer!
+    private var folder = ""
+    private let content = Array((0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })
+    /// 32 chunks of 64 KiB, 100 ms apart: about 3 s, long enough to look at the worker.
+    private let slowPath = "/files/a.bin?chunk=65536&delay=100"
+
+    override func setUpWithError() throws {
+        server = try TestFileServer()
+        try server.serve("a.bin", content)
+        folder = NSTemporaryDirectory() + "worker-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        chmod(folder, 0o755)
+        addTeardownBlock { [server, folder] in
+            server?.stop()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+
+    private func service(maxAttempts: Int = 4) -> DownloadService {
+        DownloadService(network: DownloadNetwork(extraCABundle: nil, proxy: .direct, maxAttempts: maxAttempts,
+                                                 initialDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
+                        runner: .worker(executable: builtDaemon.path))
+    }
+
+    private func download(_ job: DownloadJob, events: RecordedEvents = RecordedEvents(),
+                          service: DownloadService? = nil) async throws -> DownloadResult {
+        try await runDownload(job, events: events, service: service ?? self.service())
+    }
+
+    private func destination(_ name: String = "a.bin") -> String { folder + "/" + name }
+
+    /// Waits until the download has written some bytes.
+    private func firstProgress(_ events: RecordedEvents) async {
+        await events.wait { entry in
+            if case let .downloadProgress(progress) = entry.event { return progress.bytes > 0 }
+            return false
+        }
+    }
+
+    /// The test process's children running `download-worker`.
+    private func workers() throws -> [Int32] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let afterName = stat.range(of: ")", options: .backwards) else { return false }
+            let fields = stat[afterName.upperBound...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == getpid() && arguments(of: pid).contains("download-worker")
+        }
+    }
+
+    private func arguments(of pid: Int32) -> [String] {
+        (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.split(separator: "\0").map(String.init) ?? []
+    }
+
+    private func partSize(_ name: String = "a.bin") -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: folder + "/." + name + ".part"))?[.size] as? Int) ?? -1
+    }
+
+    // MARK: scenarios
+
+    func testJobRoundTripsThroughJSONUnchanged() throws {
+        let network = DownloadNetwork(extraCABundle: "/etc/coder-vm-bootstrap/ca.pem",
+                                      proxy: .server("http://proxy.internal:3128", noProxy: "localhost,.svc"),
+                                      maxAttempts: 3, initialDelay: .milliseconds(250), maxDelay: .seconds(8))
+        let bodies: [DownloadJob.Body] = [.install, .unpack(staging: "/opt/code-server/.staging-4.96.4-amd64", stripComponents: 1),
+                                          .verifyProgram(runAsUser: "coder", expectVersionContaining: "Coder")]
+        for body in bodies {
+            let job = DownloadJob(url: "https://coder.example.com/bin/coder-linux-amd64?sig=x", destination: "/var/lib/x/coder",
+                                  expectedSHA256: String(repeating: "ab", count: 32), mode: 0o755, revalidation: .etag("\"3f1c\""),
+                                  headers: ["Coder-Session-Token": "6f1d2c3b", "X-Tenant": "alice\u{e9}"], maxBytes: 123_456, body: body)
+            let request = DownloadWorkerRequest(job: job, network: network)
+            let line = try JSONEncoder().encode(request)
+            XCTAssertFalse(line.contains(UInt8(ascii: "\n")), "the request is one line of the worker's standard input")
+            XCTAssertEqual(try JSONDecoder().decode(DownloadWorkerRequest.self, from: line), request)
+        }
+        let messages: [DownloadWorkerMessage] = [
+            .update(.started), .update(.progress(bytes: 41, totalBytes: nil, bytesPerSecond: 2.5)),
+            .update(.retryWait(attempt: 2, delay: .milliseconds(1500))),
+            .finished(DownloadResult(outcome: .notModified, bytesTransferred: 0, httpStatus: 304, etag: "\"e\"", sha256: nil,
+                                     duration: .milliseconds(12), attempts: 1)),
+            .failed(DownloadFailure(.server, "GET https://x/y answered HTTP 503\nafter 4 attempts")),
+        ]
+        for message in messages {
+            let line = try JSONEncoder().encode(message)
+            XCTAssertFalse(line.contains(UInt8(ascii: "\n")))
+            XCTAssertEqual(try JSONDecoder().decode(DownloadWorkerMessage.self, from: line), message)
+        }
+    }
+
+    func testWorkerKilledMidDownloadLeavesAPartFileTheNextRunResumes() async throws {
+        let job = DownloadJob(url: server.url(slowPath), destination: destination(), revalidation: .never)
+        let events = RecordedEvents()
+        let service = service()
+        let first = Task { try await runDownload(job, events: events, service: service) }
+        await firstProgress(events)
+        let worker = try XCTUnwrap(try workers().first, "the download runs in a child process")
+
+        first.cancel()
+        do {
+            _ = try await first.value
+            XCTFail("a cancelled download does not finish")
+        } catch is CancellationError {}
+
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(worker)"), "the worker was torn down and reaped")
+        let kept = partSize()
+        XCTAssertGreaterThan(kept, 0, "the partial file stays")
+        XCTAssertLessThan(kept, content.count)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: destination()))
+
+        let second = try await download(job)
+
+        XCTAssertEqual(second.outcome, .downloaded)
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: destination()))), content)
+        XCTAssertEqual(second.bytesTransferred, Int64(content.count - kept), "only the rest was sent again")
+        let last = try await server.requests().last
+        XCTAssertEqual(last?.range, "bytes=\(kept)-")
+        XCTAssertEqual(partSize(), -1)
+    }
+
+    func testServerFaultInTheWorkerComesBackAsAServerFault() async throws {
+        let events = RecordedEvents()
+        let unavailable = DownloadJob(url: server.url("/files/a.bin?fail=503:100"), destination: destination())
+        do {
+            _ = try await download(unavailable, events: events, service: service(maxAttempts: 2))
+            XCTFail("a server that keeps answering 503 fails the download")
+        } catch let error as ComponentError {
+            XCTAssertEqual(error.kind, .server, error.description)
+            XCTAssertTrue(error.description.hasPrefix("test file: ") && error.description.contains("HTTP 503"), error.description)
+        }
+        let recorded = events.events(of: .agent)
+        XCTAssertTrue(recorded.contains(.progress("waiting for 127.0.0.1:\(server.port) (test file), attempt 2, next in 1 s")), "\(recorded)")
+        XCTAssertTrue(recorded.contains { if case .download(.failed) = $0 { true } else { false } }, "\(recorded)")
+
+        // And what no retry fixes is not called the server's fault.
+        let missing = DownloadJob(url: server.url("/files/none.bin"), destination: destination("none.bin"))
+        do {
+            _ = try await download(missing)
+            XCTFail("a 404 fails the download")
+        } catch let error as ComponentError {
+            XCTAssertEqual(error.kind, .configuration, error.description)
+        }
+    }
+
+    func testTokenAndHeadersNeverAppearInTheWorkersArguments() async throws {
+        let token = "6f1d2c3b-4a59-4b43-9a3e-0b6f6c1e93f4"
+        let job = DownloadJob(url: server.url(slowPath), destination: destination(), revalidation: .never,
+                              headers: ["Coder-Session-Token": token])
+        let events = RecordedEvents()
+        let service = service()
+        let running = Task { try await runDownload(job, events: events, service: service) }
+        await firstProgress(events)
+
+        let worker = try XCTUnwrap(try workers().first, "the download runs in a child process")
+        let shown = arguments(of: worker)
+        let environment = try String(contentsOfFile: "/proc/\(worker)/environ", encoding: .utf8)
+        running.cancel()
+        _ = try? await running.value
+
+        XCTAssertEqual(shown, [builtDaemon.path, "download-worker"])
+        XCTAssertFalse(environment.contains(token), "nor in its environment")
+        XCTAssertFalse(environment.contains("Coder-Session-Token"))
+    }
+
+    func testTarballIsUnpackedIntoStagingByTheWorker() async throws {
+        let tarball = folder + "/release.tar.gz"
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", """
+            import io, sys, tarfile
+            with tarfile.open(sys.argv[1], "w:gz") as t:
+                for name, mode, data in [("code-server-4.96.4-linux-amd64/bin/code-server", 0o4755, b"#!/bin/sh\\n"),
+                                         ("code-server-4.96.4-linux-amd64/lib/node", 0o755, b"\\x7fELF")]:
+                    info = tarfile.TarInfo(name); info.mode = mode; info.size = len(data)
+                    t.addfile(info, io.BytesIO(data))
+            """, tarball]
+        try python.run()
+        python.waitUntilExit()
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: tarball)))
+        try server.serve("release.tar.gz", bytes)
+        let staging = folder + "/staging"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+
+        let result = try await download(DownloadJob(url: server.url("/files/release.tar.gz"), destination: destination("release.tar.gz"),
+                                                    expectedSHA256: Digest.hex(.sha256, of: bytes), mode: 0o600, revalidation: .never,
+                                                    body: .unpack(staging: staging, stripComponents: 1)))
+
+        XCTAssertEqual(result.sha256, Digest.hex(.sha256, of: bytes))
+        let mode = try FileManager.default.attributesOfItem(atPath: staging + "/bin/code-server")[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o755, "unpacked, without its setuid bit")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: staging + "/lib/node"))
+    }
+
+    func testHTMLPageServedForAProgramIsRefusedAsAServerFault() async throws {
+        let job = DownloadJob(url: server.url("/files/a.bin?html=1"), destination: destination("coder"), mode: 0o755,
+                              body: .verifyProgram(runAsUser: "nobody", expectVersionContaining: "Coder"))
+        do {
+            _ = try await download(job)
+            XCTFail("an HTML page is not a program")
+        } catch let error as ComponentError {
+            XCTAssertEqual(error.kind, .server, error.description)
+            XCTAssertTrue(error.description.contains("did not send a program for this machine"), error.description)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: destination("coder")))
+    }
+
+    func testDownloadedProgramIsNeverRunAsRootToCheckIt() async throws {
+        try server.serve("tool", Array("#!/bin/sh\necho Coder v2\n".utf8))
+        let job = DownloadJob(url: server.url("/files/tool"), destination: destination("tool"), mode: 0o755,
+                              body: .verifyProgram(runAsUser: "root", expectVersionContaining: "Coder"))
+        do {
+            _ = try await download(job)
+            XCTFail("root never runs what a server sent")
+        } catch let error as ComponentError {
+            XCTAssertTrue(error.description.contains("never run as root"), error.description)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: destination("tool")))
+    }
+}
+
+/// `job` through `service`, named "test file", its events recorded as the agent's.
+private func runDownload(_ job: DownloadJob, events: RecordedEvents, service: DownloadService) async throws -> DownloadResult {
+    try await service.download(job, what: "test file", events: ComponentEvents(.agent, sink: events), logger: Logger(label: "test"))
+}
