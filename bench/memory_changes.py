@@ -8,6 +8,11 @@ kernel's own Pss also splits the image's library pages with whatever other
 containers on this host map them, which changes from run to run.
 
     bench/memory_changes.py [--scratch PATH] [--json out/memory-changes.json]
+    bench/memory_changes.py --baseline PATH [--repeat N]   this build against another (main's), alternating
+
+With --baseline the rows are the release build of an earlier commit (PATH,
+run with its own unit: this unit's MALLOC_ARENA_MAX=2 unset) and this
+build as it is, booted in turns N times each.
 
 Rows: the release build as is; MALLOC_ARENA_MAX=2 and =1 in the unit's
 environment; and, with --scratch (a daemon built from the sources with
@@ -56,24 +61,36 @@ def rows(scratch):
     return out
 
 
+def comparison(baseline, repeat):
+    """Rows of (name, daemon, env, unit lines): the baseline as its own
+    commit runs it, then this build, alternating."""
+    out = []
+    for _ in range(repeat):
+        out += [("baseline (main)", baseline, [], ["UnsetEnvironment=MALLOC_ARENA_MAX"]),
+                ("this build", workspace.DAEMON, [], [])]
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scratch", type=pathlib.Path, help="daemon built with bench/scratch/memory-experiments.patch")
+    parser.add_argument("--baseline", type=pathlib.Path, help="another release build to compare this one with")
+    parser.add_argument("--repeat", type=int, default=1, help="with --baseline: boots of each, alternating")
     parser.add_argument("--idle", type=float, default=40)
     parser.add_argument("--only", help="comma-separated row numbers (0 is the baseline)")
     parser.add_argument("--json", type=pathlib.Path, default=workspace.REPO / "out" / "memory-changes.json")
     args = parser.parse_args()
     results = []
-    selected = rows(args.scratch)
+    selected = comparison(args.baseline, args.repeat) if args.baseline else [row + ([],) for row in rows(args.scratch)]
     if args.only:
         selected = [selected[int(i)] for i in args.only.split(",")]
     stand_ins = workspace.StandIns(pathlib.Path(tempfile.mkdtemp(prefix="bench-standins-"))).start()
     print_header()
     try:
-        for name, daemon, env in selected:
+        for name, daemon, env, unit_lines in selected:
             helper = {HELPER: BENCH_FETCH} if any(e.startswith("BENCH_FETCH_HELPER=") for e in env) else {}
-            m = smaps.measure(stand_ins, daemon, env, idle=args.idle, files=helper)
-            results.append({"change": name, "daemon": str(daemon), "env": env,
+            m = smaps.measure(stand_ins, daemon, env, idle=args.idle, files=helper, service_lines=unit_lines)
+            results.append({"change": name, "daemon": str(daemon), "env": env, "unit_lines": unit_lines,
                             "at_ready": m["at_ready"], "after_idle": m["after_idle"],
                             "groups": m["groups"], "idle_groups": m["idle_groups"]})
             print_row(results[-1], results[0])

@@ -98,17 +98,19 @@ def inspect(c, pid, clear=False):
     return json.loads(c.run(args, input=script).stdout)
 
 
-def measure(stand_ins, daemon=workspace.DAEMON, env=(), idle=35, rate=40 * 2**20, name="bench-smaps", files=None):
+def measure(stand_ins, daemon=workspace.DAEMON, env=(), idle=35, rate=40 * 2**20, name="bench-smaps", files=None,
+            service_lines=()):
     """Boots a fresh workspace with `daemon`, inspects it at READY and after
     `idle` seconds; returns the boot figures, the groups at both times and the
-    binary's sections."""
+    binary's sections. `env` and `service_lines` (e.g. UnsetEnvironment=X)
+    go into a drop-in of the daemon's unit."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="bench-smaps-"))
     ws = workspace.Workspace("project", stand_ins, folder / "disk", rate=rate, name=name)
     ws.files["/usr/bin/coder-vm-bootstrap"] = pathlib.Path(daemon)
     ws.files.update(files or {})
-    if env:
+    if env or service_lines:
         ws.files["/etc/systemd/system/coder-vm-bootstrap.service.d/bench.conf"] = \
-            "[Service]\n" + "".join(f"Environment={e}\n" for e in env)
+            "[Service]\n" + "".join(f"Environment={e}\n" for e in env) + "".join(f"{line}\n" for line in service_lines)
     try:  # the caller owns stand_ins and stops them
         boot = ws.boot()
         c = ws.container

@@ -3,7 +3,8 @@
 # packaging/targets.tsv, checked one distribution at a time: every symbol
 # version it binds (GLIBC_, GLIBCXX_, GCC_, LIBSYSTEMD_, OPENSSL_) is provided
 # by that distribution's library, and every library it needs (its NEEDED
-# entries, and those it dlopen()s, i.e. libcurl) is there under that soname.
+# entries, and those it dlopen()s: libcurl, libcrypto, zlib) is there under
+# that soname.
 # Also: no link-time libcurl (its symbol versions differ between
 # distributions, so it is dlopen'ed) and no ICU from full Foundation.
 # Usage: scripts/check-portability.sh [BINARY [TARGETS]]
