@@ -3,10 +3,13 @@
 public enum PackageManager: String, Sendable {
     case apt, dnf, pacman
 
-    /// The commands that install `packages` without asking, in order:
-    /// first the package manager's recovery from an install that was
-    /// killed halfway (a daemon or VM stopped mid-install), then the
-    /// install itself, waiting up to 5 minutes for a lock someone else holds.
+    /// The commands that install `packages` without asking, in order. apt:
+    /// dpkg's recovery from an install that was killed halfway (a daemon or
+    /// VM stopped mid-install) first, then the install, waiting up to 5
+    /// minutes for a lock someone else holds. dnf waits for its lock by
+    /// itself. pacman refuses to run while /var/lib/pacman/db.lck exists,
+    /// which a killed pacman leaves behind: it says so, and the file is the
+    /// administrator's to remove.
     public func installSteps(_ packages: [String]) -> [[String]] {
         switch self {
         case .apt:

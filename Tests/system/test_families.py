@@ -193,12 +193,11 @@ def present(c, family):
         c.write_file("/etc/apt/sources.list.d/standin-archive.list", "deb [trusted=yes] file:/srv/standin-archive ./\n")
     else:
         c.write_file(f"/usr/local/sbin/{family.installer}", (STANDINS / "package-manager").read_text(), mode=0o755)
-        catalog = {**family.catalog}
         if family.installer == "dnf":
             c.write_file("/etc/yum.repos.d/standin-base.repo", "".join(
                 f"[{repo}]\nname=stand-in for {family.name}'s {repo}\nbaseurl=file:///nonexistent/{repo}\nenabled=1\ngpgcheck=1\n\n"
                 for repo in family.base_repositories))
-        c.write_file("/var/lib/standin-packages/catalog.json", json.dumps(catalog))
+        c.write_file("/var/lib/standin-packages/catalog.json", json.dumps(family.catalog))
         for path in DOCKER_FILES:
             hidden = f"/var/lib/standin-packages/files{path}"
             c.run(["mkdir", "-p", os.path.dirname(hidden)])
@@ -376,7 +375,8 @@ def test_docker_is_installed_by_the_familys_package_manager_and_answers(families
     for unit in ("docker.socket", "docker.service"):
         assert c.run(["systemctl", "is-enabled", unit], check=False).stdout.strip() == "enabled", unit
     ping = c.run(["curl", "-s", "--unix-socket", "/run/docker.sock", "http://docker/_ping"], check=False)
-    assert ping.stdout == "OK", c.journal("docker.service", lines=40)
+    assert ping.stdout == "OK", (next(x for x in status(c)["components"] if x["name"] == "docker"),
+                                 c.journal("docker.service", lines=40))
     assert "docker" in c.run(["id", "-nG", USER]).stdout.split()
     assert c.run(["docker", "info", "--format", "{{.ServerVersion}}"], user=USER).stdout.strip()
 
@@ -393,3 +393,24 @@ def test_el9_without_consent_docker_fails_naming_the_spec_field_and_adds_no_repo
     assert not before["repository"]
     others = {x["name"]: x["state"] for x in before["status"]["components"] if x["name"] != "docker"}
     assert set(others.values()) == {"ready"}, others
+
+
+@pytest.mark.parametrize("name, refused", [
+    ("fedora-39", [(["dnf", "install", "-q", "moby-engine"], "Operation aborted"),
+                   (["dnf", "install", "-y", "-q", "docker-ce"], "No match for argument: docker-ce")]),
+    ("arch", [(["pacman", "-S", "docker"], "Proceed with installation"),
+              (["pacman", "-S", "--noconfirm", "--needed", "docker-compose"], "target not found: docker-compose")]),
+    ("rocky-9", [(["update-ca-trust", "enable"], "usage: update-ca-trust [extract]")]),
+])
+def test_stand_ins_refuse_what_the_real_tools_refuse(families, name, refused):
+    """The daemon's passes above mean something only if the stand-ins are as
+    strict as the real tools: no answer to a question nobody can answer, no
+    package the family's repositories lack, no arguments the tool does not take."""
+    c = up(families, name).container
+    recorded = c.run(["cat", CALLS]).stdout
+    try:
+        for argv, message in refused:
+            result = c.run(argv, check=False)
+            assert result.returncode != 0 and message in result.stderr, (argv, result.stderr)
+    finally:
+        c.write_file(CALLS, recorded)  # the other tests count the daemon's calls

@@ -4,9 +4,10 @@ import WorkspaceSpec
 /// dockerd from the distribution's package (or, on the EL9 family and only
 /// when the spec allows it, docker-ce from Docker's repository), its socket
 /// and service enabled (the user joins the docker group through the user
-/// component). Healthy when the API answers `/_ping`. The install survives
-/// being killed halfway (the package manager's own recovery runs first) and
-/// waits for a package manager lock held by someone else instead of failing on it.
+/// component). Healthy when the API answers `/_ping`. The install runs the
+/// family's package manager the way `PackageManager.installSteps` says (on
+/// apt: recovery from a killed install first, a lock held by someone else
+/// waited for), under a deadline, with progress for systemd.
 public struct DockerComponent: Component {
     public let name = ComponentName.docker
     public let unit: String? = "docker.service"
