@@ -26,12 +26,12 @@ public enum CloudConfig {
     /// through Coder); sudo through the distribution's admin group.
     static func user(_ user: WorkspaceUser, distribution: DistributionPreset) -> YAMLValue {
         var groups = user.groups
-        if user.sudo { groups.append(distribution.adminGroup) }
+        if user.sudo { groups.append(distribution.family.adminGroup) }
         groups = groups.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
         return .object([
             "name": .string(user.name),
             "lock_passwd": true,
-            "shell": .string(distribution.loginShell(for: user.shell)),
+            "shell": .string(user.shell),
             "groups": groups.isEmpty ? nil : .list(groups.map(YAMLValue.string)),
             "sudo": user.sudo ? "ALL=(ALL) NOPASSWD:ALL" : nil,
             "ssh_authorized_keys": user.sshAuthorizedKeys.isEmpty ? nil : .list(user.sshAuthorizedKeys.map(YAMLValue.string)),

@@ -208,6 +208,7 @@ public enum SpecDecoder {
 
     private static func readDocker(_ r: SpecReader) -> DockerSettings {
         DockerSettings(enabled: r.bool("enabled") ?? true, install: r.bool("install") ?? true,
+                       allowDockerRepository: r.bool("allowDockerRepository") ?? false,
                        addUserToGroup: r.bool("addUserToGroup") ?? true)
     }
 
