@@ -55,6 +55,9 @@ public struct SSHComponent: Component {
 
         try dropIns.writeFile(paths.sshDropInName, newDropIn, mode: 0o644)
         if let newMain { try sshFolder.writeFile("sshd_config", newMain, mode: 0o644) }
+        // `sshd -t` wants its privilege separation folder, which Debian's
+        // ssh.service makes only when it starts (RuntimeDirectory=sshd).
+        if context.distro?.name == .debian { _ = try Directory.system("/run/sshd", creating: .init(mode: 0o755)) }
         do {
             try await HostCommand(["sshd", "-t"], deadline: .seconds(20)).run()
         } catch {
