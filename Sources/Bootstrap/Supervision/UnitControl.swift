@@ -23,7 +23,9 @@ public protocol UnitControl: Sendable {
 public struct SystemdUnits: UnitControl {
     let manager: UnitManager
 
-    public init() throws { manager = try UnitManager() }
+    /// sd-bus calls may take up to 25 s (sd-bus' own default): a
+    /// daemon-reload on a busy boot can take that long.
+    public init() throws { manager = try UnitManager(callTimeout: .seconds(25)) }
 
     public func activeState(of unit: String) async throws -> UnitActiveState { try await manager.activeState(of: unit) }
     public func restartCount(of unit: String) async throws -> UInt32 { try await manager.restartCount(of: unit) }
