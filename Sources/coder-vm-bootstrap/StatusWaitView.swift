@@ -50,6 +50,8 @@ enum StatusWaitView {
             StandardOutput.write(redraw.erase())
             self = .terminal(redraw, colour: colour)
         case .log:
+            // No daemon: the report says "not running", nothing to add.
+            guard status != nil else { return }
             show(status, statusFile: statusFile, now: Date())
             StandardOutput.write("\n")
         }

@@ -12,7 +12,7 @@ struct TerminalRedraw {
     /// What to write to replace the block on screen with `lines`; nothing
     /// when they are the lines already shown.
     mutating func draw(_ lines: [String]) -> String {
-        guard lines != shown || shown.isEmpty else { return "" }
+        guard lines != shown else { return "" }
         var out = up()
         for line in lines { out += Self.escape + "2K" + line + "\n" }
         out += Self.escape + "J"
@@ -22,6 +22,7 @@ struct TerminalRedraw {
 
     /// What to write to remove the block, leaving the cursor where it began.
     mutating func erase() -> String {
+        guard !shown.isEmpty else { return "" }
         let out = up() + Self.escape + "J"
         shown = []
         return out

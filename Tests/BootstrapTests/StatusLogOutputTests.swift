@@ -55,6 +55,15 @@ final class StatusLogOutputTests: XCTestCase {
         XCTAssertTrue(run.output.text.contains("  ssh: failed, sshd -t rejected the policy\n"), run.output.text)
     }
 
+    func testWaitWithoutADaemonSaysNotRunningAtOnce() throws {
+        let enabled = "/etc/systemd/system/multi-user.target.wants/coder-vm-bootstrap.service"
+        try XCTSkipIf(FileManager.default.fileExists(atPath: enabled), "coder-vm-bootstrap is enabled on this machine, so --wait would wait for it to come")
+        let file = try StatusFileFixture()
+        let run = try StatusCommandRun(["status", "--wait", "--status-file", file.path])
+        XCTAssertEqual(run.exitStatus(), 4)
+        XCTAssertEqual(run.output.text, "not running: no status at \(file.path) (coder-vm-bootstrap.service not started, disabled or not installed)\n")
+    }
+
     func testWaitWithJSONPrintsOnlyTheFinalDocument() throws {
         let file = try StatusFileFixture()
         try file.write(file.status([component(.ssh, .converging)]))

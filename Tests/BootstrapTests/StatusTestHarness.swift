@@ -168,10 +168,10 @@ final class StatusCommandRun {
         XCTAssertEqual(ioctl(controller, UInt(TIOCSWINSZ), &size), 0)
     }
 
-    /// The exit status once the command has exited (and its output ended);
-    /// nil if it is still running after `timeout` (then it is killed).
+    /// The exit status once the command has exited (and both its outputs
+    /// ended); nil if it is still running after `timeout` (then it is killed).
     func exitStatus(timeout: TimeInterval = 60) -> Int32? {
-        guard output.waitForEnd(timeout: timeout) else {
+        guard output.waitForEnd(timeout: timeout), errors.waitForEnd(timeout: timeout) else {
             process.terminate()
             return nil
         }
