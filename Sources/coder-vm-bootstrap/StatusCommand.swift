@@ -16,8 +16,8 @@ struct StatusCommand: AsyncParsableCommand {
             Exit codes: 0 ready, 1 still starting (or --timeout passed), 2 degraded (an optional component \
             is unwell), 3 failed, 4 not running (not installed, disabled or stopped; returned at once).
             With --wait on a terminal the components' progress is redrawn in place; on a pipe or file \
-            (a startup-script log) a plain line is written per change. --line always exits 0 (Coder shows \
-            a metadata script's non-zero exit as an error); --probe exits 0 when ready, else 1.
+            (a startup-script log) a plain line is written per change. --line without --wait always exits 0 \
+            (Coder shows a metadata script's non-zero exit as an error); --probe exits 0 when ready, else 1.
             """
     )
 
@@ -63,7 +63,7 @@ struct StatusCommand: AsyncParsableCommand {
                 view.finish(status, statusFile: file)
                 StandardOutput.write(output(status, file) + "\n")
                 if wait, timedOut, code == 1 || daemonWillCome { printError("timed out after \(timeout) s; still starting") }
-                if line { throw ExitCode.success }
+                if line, !wait { throw ExitCode.success }
                 throw ExitCode(daemonWillCome && wait ? 1 : code)
             }
             view.show(status, statusFile: file, now: Date())

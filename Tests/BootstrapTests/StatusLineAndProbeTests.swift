@@ -17,7 +17,7 @@ final class StatusLineAndProbeTests: XCTestCase {
         return (status, run.output.text + run.errors.text)
     }
 
-    func testLineSaysWhatIsHappeningInOneShortLineAndAlwaysExitsZero() throws {
+    func testLineSaysWhatIsHappeningInOneShortLineAndExitsZero() throws {
         let file = try StatusFileFixture()
         XCTAssertEqual(try line(file).output, "not running\n")
 
@@ -30,6 +30,9 @@ final class StatusLineAndProbeTests: XCTestCase {
 
         try file.write(file.status([component(.ssh, .ready), component(.agent, .failed, required: false, lastError: "exit status 3")]))
         XCTAssertEqual(try line(file).output, "degraded: agent failed: exit status 3\n")
+        let waited = try StatusCommandRun(["status", "--wait", "--line", "--status-file", file.path])
+        XCTAssertEqual(waited.exitStatus(), 2, "with --wait a script gets the usual exit code")
+        XCTAssertEqual(waited.output.text, "degraded: agent failed: exit status 3\n")
 
         try file.write(file.status([component(.ssh, .ready), component(.agent, .ready)]))
         XCTAssertEqual(try line(file).output, "ready\n")
