@@ -37,11 +37,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCrypto"]),
-        .target(name: "Bootstrap", dependencies: [
-            "WorkspaceSpec", "SystemdSupport", "Fetch",
-            .product(name: "Logging", package: "swift-log"),
+        // The system layer: the only module of the daemon that makes system
+        // calls (files below trusted roots, commands with deadlines, sockets).
+        .target(name: "HostSystem", dependencies: [
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "Bootstrap", dependencies: [
+            "WorkspaceSpec", "SystemdSupport", "Fetch", "HostSystem",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Host side only (full Foundation and Yams are fine here). CCrypto
         // gives SHA-1 for the name-based firmware UUID.
@@ -49,6 +53,9 @@ let package = Package(
             "WorkspaceSpec", "CCrypto",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Fakes for the supervisor's tests: units whose programs a test
+        // scripts, a clock that moves only when slept on, an event recorder.
+        .target(name: "BootstrapTestKit", dependencies: ["Bootstrap", "SystemdSupport", "WorkspaceSpec"]),
         .executableTarget(
             name: "coder-vm-bootstrap",
             dependencies: [
@@ -68,7 +75,8 @@ let package = Package(
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
         // Depends on the executable so `swift test` builds it for the CLI tests.
-        .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap", "coder-vm-bootstrap"]),
+        .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap", "BootstrapTestKit", "coder-vm-bootstrap"]),
+        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
         // Depends on the executable so `swift test` builds it: the tests run
         // the real binary for exit codes and the Terraform protocol.
         .testTarget(name: "SeedTests", dependencies: [

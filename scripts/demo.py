@@ -142,22 +142,21 @@ MILESTONES = [
     (re.compile(r"Run /init as init process"), "initramfs"),
     (re.compile(r"Welcome to (.+?)!"), "systemd up: {0}"),
     (re.compile(r"Cloud-init v\. (\S+) running '([^']+)'"), "cloud-init {1}"),
-    (re.compile(r"coder-vm-bootstrap install: downloading (\S+)"), "cloud-init runcmd installs {0}"),
-    (re.compile(r"Starting coder-vm-bootstrap\.service"), "coder-vm-bootstrap.service starting"),
-    (re.compile(r"Started coder-vm-bootstrap\.service"), "coder-vm-bootstrap.service started (READY=1)"),
-    (re.compile(r"Reached target multi-user\.target"), "multi-user.target reached"),
+    (re.compile(r"coder-vm-bootstrap install: downloading \S*?([^/\s]+)$"), "cloud-init runcmd installs {0}"),
+    # systemd cuts unit names to the console's width ("coder-vm-bootstrap.…").
+    (re.compile(r"Starting coder-vm-bootstra"), "coder-vm-bootstrap.service starting"),
+    (re.compile(r"Started coder-vm-bootstra"), "coder-vm-bootstrap.service started (READY=1)"),
+    (re.compile(r"Reached target multi-user\b"), "multi-user.target reached"),
     (re.compile(r"Cloud-init v\. \S+ finished at .*Up ([\d.]+) seconds"), "cloud-init finished (the guest's uptime {0} s)"),
     (re.compile(r"^(\S+) login:"), "login prompt on the console ({0})"),
 ]
 CLOUD_INIT_FINISHED = "cloud-init finished"
 
 
-def milestone(line):
-    for pattern, text in MILESTONES:
-        match = pattern.search(line)
-        if match:
-            return text.format(*(match.groups() or ()))
-    return None
+def milestones(line):
+    """The milestones in one console line (the kernel's messages can land
+    on the same line as a login prompt)."""
+    return [text.format(*match.groups()) for pattern, text in MILESTONES if (match := pattern.search(line))]
 
 
 def guest_status(vm):
@@ -179,10 +178,10 @@ def watch_boot(vm, started, timeout=900):
         vm._check_alive()
         now = time.monotonic()
         for line in console.new_lines():
-            text = milestone(line)
-            if text and text not in shown:
-                shown.add(text)
-                say(f"   {stamp(now - started)}  console: {text}")
+            for text in milestones(line):
+                if text not in shown:
+                    shown.add(text)
+                    say(f"   {stamp(now - started)}  console: {text}")
         if now >= next_poll:
             next_poll = now + 1
             status = guest_status(vm) or status
@@ -251,7 +250,9 @@ def main():
         vm.boot(secret=secret, instance_id="iid-coder-demo-dev")
         say(f"   serial console: {vm.console_path}")
         status = watch_boot(vm, started)
-        ready_after = time.monotonic() - started
+        settled_after = time.monotonic() - started
+        # The daemon may be restarting sshd right now (a changed policy, a hung probe).
+        vm.wait_for_ssh(timeout=300)
         vm.wait_for_cloud_init()
         state = vm.wait_for_system()
 
@@ -262,7 +263,7 @@ def main():
         in_vm(vm, "coder-vm-bootstrap status")
         rss = vm.ssh("ps -o rss= -p $(systemctl show -p MainPID --value coder-vm-bootstrap)", check=False).stdout
         say("")
-        say(f"ready {ready_after:.0f} s after qemu started; systemd: {state}; "
+        say(f"{status['phase']} {settled_after:.0f} s after qemu started; systemd: {state}; "
             f"daemon RSS {int(rss or 0) / 1024:.1f} MiB")
         say(f"agent token seen by the Coder stand-in: {coder.wait_for_report()['token'] == token.read_text().strip()}")
         if args.keep:

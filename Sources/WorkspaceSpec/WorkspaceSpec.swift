@@ -226,6 +226,9 @@ public struct DockerSettings: Encodable, Equatable, Sendable {
 /// The parts the daemon converges; their names are used in `readiness.required`,
 /// journal fields (`COMPONENT=`) and `status`.
 public enum ComponentName: String, Codable, Equatable, Hashable, Sendable, CaseIterable, Comparable {
+    /// The workspace user, its groups and sudo rule, and the spec's CA
+    /// certificates in the trust store: what the others need first.
+    case user
     case ssh, docker
     case codeServer = "code-server"
     case agent
@@ -265,6 +268,7 @@ extension WorkspaceSpec {
     public var enabledComponents: [ComponentName] {
         ComponentName.allCases.filter { name in
             switch name {
+            case .user: true
             case .ssh: ssh.enabled
             case .docker: docker.enabled
             case .codeServer: codeServer.enabled

@@ -5,10 +5,12 @@ import WorkspaceSpec
 /// Coder startup-script log, a file, a pipe): plain lines, one per change,
 /// each stamped with the daemon's time since it started, no escape codes.
 ///
-///        0s  coder-vm-bootstrap 0.1.0 on Debian GNU/Linux 12 (bookworm): starting
-///        0s  ssh: converging
-///        2s  code-server: converging, downloading code-server 4.96.4: 10% of 120.0 MB at 3.1 MB/s
-///       41s  ready
+///         1s  coder-vm-bootstrap 0.1.0 on Debian GNU/Linux 12 (bookworm): starting
+///         1s  ssh: converging
+///         1s  code-server: converging, downloading code-server 4.96.4: 12% of 120.0 MB at 3.1 MB/s
+///         5s  ssh: ready
+///        41s  code-server: ready
+///        41s  ready
 ///
 /// A download is logged once per tenth of its size (per 10 MB when the
 /// size is unknown), not once per progress report, so a slow link does not

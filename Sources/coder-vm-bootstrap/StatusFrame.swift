@@ -10,9 +10,11 @@ import Bootstrap
 /// enabled component with its state, how long it has been in it, and what it
 /// is doing, or a progress bar while it downloads.
 ///
-///     starting  1m02s  coder-vm-bootstrap 0.1.0 on Debian GNU/Linux 12 (bookworm)
-///       ssh          ready          58s  up after 4.1 s
-///       code-server  converging     12s  [########------------]  41%  49.2/120.0 MB  3.1 MB/s  code-server 4.96.4
+///     starting  1m03s  coder-vm-bootstrap 0.1.0 on Debian GNU/Linux 12 (bookworm)
+///       ssh          ready         59s  up after 4.1 s
+///       docker       starting      21s  waiting for /run/docker.sock
+///       code-server  converging    13s  [########------------]   41%  49.2/120.0 MB  3.1 MB/s  code-server 4.96.4
+///       agent        pending            waiting for code-server
 ///
 /// Every line is cut to `width` columns; colour (when asked for) only wraps
 /// the phase and state words, so it never counts against the width.
@@ -75,7 +77,7 @@ struct StatusFrame {
     static func style(of state: ComponentState) -> String? {
         switch state {
         case .ready: "32"
-        case .unhealthy, .restarting: "33"
+        case .unhealthy, .restarting, .blocked: "33"
         case .failed: "31"
         case .pending, .converging, .starting, .disabled: nil
         }

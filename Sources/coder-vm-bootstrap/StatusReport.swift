@@ -5,8 +5,9 @@ import Bootstrap
 /// journal tail.
 enum StatusReport {
     static func text(_ status: WorkspaceStatus) -> String {
-        // The summary already begins with "ready:", "degraded:" or "failed:".
-        var lines = [status.phase == .starting ? "starting: \(status.summary)" : status.summary]
+        // The summary (systemd's STATUS=) begins with the phase, except "ready: ssh ...".
+        let phase = status.phase.rawValue
+        var lines = [status.summary.hasPrefix(phase) ? status.summary : "\(phase): \(status.summary)"]
         if let ready = status.readyAfterMilliseconds { lines.append("ready after \(ready) ms") }
         lines.append("")
         for component in status.components where component.state != .disabled {

@@ -62,9 +62,11 @@ final class HostDetectionTests: XCTestCase {
         XCTAssertEqual(release.versionID, "1")
     }
 
-    func testPackageInstallCommandsDoNotAsk() {
-        XCTAssertEqual(Distro.PackageManager.apt.installCommand(["docker.io"]),
-                       ["apt-get", "install", "-y", "--no-install-recommends", "docker.io"])
-        XCTAssertEqual(Distro.PackageManager.pacman.installCommand(["docker"]).suffix(3), ["--noconfirm", "--needed", "docker"])
+    func testPackageInstallsNeverAskRecoverFromAKilledInstallAndWaitForTheLock() {
+        let apt = Distro.PackageManager.apt.installSteps(["docker.io"])
+        XCTAssertEqual(apt.first, ["dpkg", "--configure", "-a"], "an install killed halfway is finished first")
+        XCTAssertEqual(apt.last, ["apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q", "--no-install-recommends", "docker.io"])
+        XCTAssertEqual(Distro.PackageManager.apt.environment["DEBIAN_FRONTEND"], "noninteractive")
+        XCTAssertEqual(Distro.PackageManager.pacman.installSteps(["docker"]).last?.suffix(3), ["--noconfirm", "--needed", "docker"])
     }
 }

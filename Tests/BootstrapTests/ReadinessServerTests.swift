@@ -28,6 +28,7 @@ func exchange(port: Int, _ request: [UInt8], halfClose: Bool = true) throws -> S
 
 final class ReadinessServerTests: XCTestCase {
     private var server: ReadinessServer!
+    private var serving: Task<Void, Never>?
 
     override func setUpWithError() throws {
         server = try ReadinessServer(port: 0) { path in
@@ -37,9 +38,13 @@ final class ReadinessServerTests: XCTestCase {
             default: .init(status: 404, body: "not found\n")
             }
         }
+        serving = Task { [server] in await server!.run() }
     }
 
-    override func tearDown() { server.stop() }
+    override func tearDown() async throws {
+        serving?.cancel()
+        await serving?.value
+    }
 
     func testProbeGetsTheRoutersAnswerWithLengthAndClose() throws {
         let answer = try exchange(port: server.port, Array("GET /readyz HTTP/1.1\r\nHost: vm\r\nUser-Agent: kube-probe/1.30\r\n\r\n".utf8))

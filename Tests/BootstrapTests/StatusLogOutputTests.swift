@@ -23,7 +23,7 @@ final class StatusLogOutputTests: XCTestCase {
 
         try file.write(file.status([component(.ssh, .ready), component(.docker, .pending), download(55), component(.agent, .pending)], updatedAfter: 5))
         XCTAssertTrue(run.output.wait { $0.contains("55% of") }, run.output.text)
-        try file.write(file.status(ComponentName.allCases.map { component($0, .ready) }, updatedAfter: 41))
+        try file.write(file.status([ComponentName.ssh, .docker, .codeServer, .agent].map { component($0, .ready) }, updatedAfter: 41))
         XCTAssertEqual(run.exitStatus(), 0, run.output.text)
 
         let output = run.output.text

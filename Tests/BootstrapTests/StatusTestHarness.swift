@@ -28,7 +28,7 @@ final class StatusFileFixture {
             phase: WorkspaceStatus.phase(of: components), summary: "", components: components, daemonPID: pid,
             daemonVersion: "0.1.0", startedAt: startedAt, updatedAt: startedAt.addingTimeInterval(seconds),
             host: "Debian GNU/Linux 12 (bookworm)")
-        status.summary = StatusBoard.summary(of: status)
+        status.summary = StatusSummary.line(for: status)
         return status
     }
 

@@ -1,11 +1,15 @@
-import Glibc
+import HostSystem
 import WorkspaceSpec
 
-/// dockerd from the distribution's package, its socket and service enabled,
-/// the user in the docker group. Healthy when the API answers `/_ping`.
+/// dockerd from the distribution's package, its socket and service enabled
+/// (the user joins the docker group through the user component). Healthy
+/// when the API answers `/_ping`. The install survives being killed halfway
+/// (the package manager's own recovery runs first) and waits for a package
+/// manager lock held by someone else instead of failing on it.
 public struct DockerComponent: Component {
     public let name = ComponentName.docker
-    public let unit = "docker.service"
+    public let unit: String? = "docker.service"
+    public let bootUnits = ["docker.socket", "docker.service"]
     static let socketPath = "/run/docker.sock"
     let settings: DockerSettings
 
@@ -14,20 +18,34 @@ public struct DockerComponent: Component {
     public func converge(_ context: ComponentContext) async throws -> Bool {
         guard !Self.isInstalled else { return false }
         guard settings.install else {
-            throw ComponentError("docker is not installed and docker.install is false; bake it into the image or allow the install")
+            throw ComponentError(.configuration, "docker is not installed and docker.install is false; bake it into the image or allow the install")
         }
         guard let distro = context.distro else {
-            throw ComponentError("docker is not installed and this distribution is unknown; install it in the image")
+            throw ComponentError(.configuration, "docker is not installed and this distribution is unknown; install it in the image")
         }
         guard let package = distro.dockerPackage else {
-            throw ComponentError("\(distro.family.rawValue) has no docker package in its base repositories; bake docker-ce (or podman-docker) into the image")
+            throw ComponentError(.configuration, "\(distro.family.rawValue) has no docker package in its base repositories; bake docker-ce (or podman-docker) into the image")
         }
-        context.report("installing \(package) with \(distro.packageManager.rawValue)")
-        if distro.packageManager == .apt {
-            try await HostCommand(["apt-get", "update", "-q"]).run()
+        let manager = distro.packageManager
+        let what = "installing \(package) with \(manager.rawValue)"
+        context.report(what)
+        // Progress for systemd and people while the package manager runs.
+        let heartbeat = HostCommand.Heartbeat(every: .seconds(10)) { elapsed in
+            context.report("\(what) (\(elapsed.components.seconds) s)")
         }
-        try await HostCommand(distro.packageManager.installCommand([package]),
-                              environment: ["DEBIAN_FRONTEND": "noninteractive"]).run()
+        for step in manager.installSteps([package]) {
+            do {
+                try await HostCommand(step, environment: manager.environment, deadline: .seconds(20 * 60), heartbeat: heartbeat).run()
+            } catch {
+                switch error.reason {
+                case .timedOut, .signaled: throw ComponentError(.local, "\(error)")
+                default: throw ComponentError(.configuration, "\(error)")
+                }
+            }
+        }
+        guard Self.isInstalled else {
+            throw ComponentError(.configuration, "\(package) is installed but no dockerd was found; install docker in the image")
+        }
         return true
     }
 
@@ -36,13 +54,8 @@ public struct DockerComponent: Component {
     }
 
     static var isInstalled: Bool {
-        let candidates: [String] = ["/usr/bin/dockerd", "/usr/sbin/dockerd", "/usr/local/bin/dockerd"]
-        return candidates.contains { access($0, X_OK) == 0 }
+        ["/usr/bin", "/usr/sbin", "/usr/local/bin"].contains { folder in
+            (try? Directory.system(folder).status("dockerd"))??.isExecutableFile ?? false
+        }
     }
-}
-
-/// A component could not be converged; the message says what to do.
-public struct ComponentError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -10,13 +10,27 @@ public struct Distro: Equatable, Sendable {
     public enum PackageManager: String, Sendable {
         case apt, dnf, pacman
 
-        /// The command that installs `packages` without asking.
-        public func installCommand(_ packages: [String]) -> [String] {
+        /// The commands that install `packages` without asking, in order:
+        /// first the package manager's recovery from an install that was
+        /// killed halfway (a daemon or VM stopped mid-install), then the
+        /// install itself, waiting up to 5 minutes for a lock someone else holds.
+        public func installSteps(_ packages: [String]) -> [[String]] {
             switch self {
-            case .apt: ["apt-get", "install", "-y", "--no-install-recommends"] + packages
-            case .dnf: ["dnf", "install", "-y"] + packages
-            case .pacman: ["pacman", "-S", "--noconfirm", "--needed"] + packages
+            case .apt:
+                let lock = ["-o", "DPkg::Lock::Timeout=300"]
+                return [["dpkg", "--configure", "-a"],
+                        ["apt-get"] + lock + ["update", "-q"],
+                        ["apt-get"] + lock + ["install", "-y", "-q", "--no-install-recommends"] + packages]
+            case .dnf:
+                return [["dnf", "install", "-y", "-q"] + packages]
+            case .pacman:
+                return [["pacman", "-S", "--noconfirm", "--needed"] + packages]
             }
+        }
+
+        /// What the install commands run with: never a question on a terminal nobody watches.
+        public var environment: [String: String] {
+            self == .apt ? ["DEBIAN_FRONTEND": "noninteractive"] : [:]
         }
     }
 

@@ -71,7 +71,15 @@ public final class ReadinessServer: Sendable {
         self.listener = fd
         self.port = Int(UInt16(bigEndian: actual.sin6_port))
         self.router = router
-        Task { [self] in await runOnDedicatedThread { self.acceptLoop() } }
+    }
+
+    /// Serves on a thread of its own until the task is cancelled.
+    public func run() async {
+        await withTaskCancellationHandler {
+            await runOnDedicatedThread { self.acceptLoop() }
+        } onCancel: {
+            stop()
+        }
     }
 
     /// Stops accepting; the thread ends after the connection in hand, if any.
