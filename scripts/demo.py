@@ -23,6 +23,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -241,7 +242,11 @@ def main():
     (WORK / "secret.yaml").write_text(secret)
     say(f"   {WORK / 'secret.yaml'}: {len(secret)} bytes")
 
+    # A first boot every time: a new disk over the image (a VM kept by an
+    # earlier `--keep` run is killed first).
     workdir = WORK / "vm"
+    vmrunner.kill_from_pidfile(workdir / "qemu.pid")
+    shutil.rmtree(workdir, ignore_errors=True)
     vm = vmrunner.VM(image, workdir, name="coder-demo-dev", ssh_user="coder", ssh_key=key)
     try:
         say(f"== booting Debian 12 under qemu ({'KVM' if vmrunner.kvm_usable() else 'TCG: a few minutes'}); "

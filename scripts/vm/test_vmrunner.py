@@ -205,6 +205,8 @@ def test_console_reader_returns_whole_lines_as_they_arrive_without_terminal_esca
         f.write(b"ne\r\n\x1b]0;title\x07\x1b[?25lcoder-alice-dev login: \x00\n")
     assert reader.new_lines() == ["half a line", "coder-alice-dev login:"]
     assert reader.new_lines() == []
+    log.write_bytes(b"Linux version 6.1.0\n")  # qemu started again on the same file
+    assert reader.new_lines() == ["Linux version 6.1.0"]
 
 
 def test_run_vm_console_prints_the_last_boot_as_text(tmp_path):

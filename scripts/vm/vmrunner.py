@@ -306,7 +306,9 @@ class ConsoleReader:
     """Reads a serial console log while qemu writes it: each call to
     new_lines() returns the lines completed since the last call, as text
     without terminal escapes (systemd colours its "[  OK  ]") or control
-    bytes. A line still being written waits for its newline."""
+    bytes. A line still being written waits for its newline. A file that
+    got shorter was started again (qemu truncates it when it opens it,
+    which is after it writes its pidfile): it is read from its start."""
 
     def __init__(self, path):
         self.path = pathlib.Path(path)
@@ -316,6 +318,8 @@ class ConsoleReader:
     def new_lines(self):
         try:
             with open(self.path, "rb") as f:
+                if os.fstat(f.fileno()).st_size < self.offset:
+                    self.offset, self.partial = 0, b""
                 f.seek(self.offset)
                 data = f.read()
         except FileNotFoundError:
