@@ -27,7 +27,10 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // zlib, dlopen'ed like libcurl: <zlib.h> at build time only.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CGlibcCompat"),
+        .target(name: "CLinuxExtensions"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
 
@@ -40,6 +43,7 @@ let package = Package(
         // The system layer: the only module of the daemon that makes system
         // calls (files below trusted roots, commands with deadlines, sockets).
         .target(name: "HostSystem", dependencies: [
+            "CZlib", "CLinuxExtensions",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -59,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "coder-vm-bootstrap",
             dependencies: [
-                "Bootstrap", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
+                "Bootstrap", "HostSystem", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,6 +73,9 @@ let package = Package(
             "Seed", "WorkspaceSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Not shipped: runs Fetch the way the daemon does, for bench/ (downloads
+        // against the curl CLI, the fleet simulation).
+        .executableTarget(name: "bench-fetch", dependencies: ["Fetch"], path: "bench/bench-fetch"),
 
         // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
         .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),

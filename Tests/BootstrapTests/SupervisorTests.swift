@@ -17,13 +17,19 @@ final class SupervisorTests: XCTestCase {
         policy = SupervisionPolicy()
     }
 
-    /// Runs one supervisor until `stop` matches a recorded event, then cancels it.
-    private func supervise(_ component: FakeComponent<VirtualClock>, gate: DependencyGate = DependencyGate(),
-                           until stop: @escaping @Sendable (RecordedEvents.Entry) -> Bool) async -> [ComponentEvent] {
+    /// Starts one supervisor of `component`; the test cancels the task.
+    private func start(_ component: FakeComponent<VirtualClock>, gate: DependencyGate = DependencyGate())
+        -> (events: RecordedEvents, task: Task<Void, Never>) {
         let events = RecordedEvents()
         let supervisor = Supervisor(component: component, context: .testing(component.name, events: events), units: units,
                                     events: events, gate: gate, policy: policy, clock: clock, random: { 0 })
-        let task = Task { await supervisor.run() }
+        return (events, Task { await supervisor.run() })
+    }
+
+    /// Runs one supervisor until `stop` matches a recorded event, then cancels it.
+    private func supervise(_ component: FakeComponent<VirtualClock>,
+                           until stop: @escaping @Sendable (RecordedEvents.Entry) -> Bool) async -> [ComponentEvent] {
+        let (events, task) = start(component)
         await events.wait(for: stop)
         task.cancel()
         await task.value
@@ -59,10 +65,7 @@ final class SupervisorTests: XCTestCase {
     func testRestartsSpacedBeyondTheWindowNeverSpendTheBudget() async {
         policy.budget = .init(restarts: 2, window: .seconds(60))
         let component = component()
-        let events = RecordedEvents()
-        let supervisor = Supervisor(component: component, context: .testing(.codeServer, events: events), units: units,
-                                    events: events, gate: DependencyGate(), policy: policy, clock: clock, random: { 0 })
-        let task = Task { await supervisor.run() }
+        let (events, task) = start(component)
         await events.wait { $0.event == .healthy(first: true) }
         for crash in 1...5 {
             clock.advance(by: .seconds(61))
@@ -77,10 +80,7 @@ final class SupervisorTests: XCTestCase {
     func testHungUnitIsKilledWithSigkillAndRestarted() async {
         units.script(unit, .healthy, .hangs, .healthy)
         let component = component()
-        let events = RecordedEvents()
-        let supervisor = Supervisor(component: component, context: .testing(.codeServer, events: events), units: units,
-                                    events: events, gate: DependencyGate(), policy: policy, clock: clock, random: { 0 })
-        let task = Task { await supervisor.run() }
+        let (events, task) = start(component)
         await events.wait { $0.event == .healthy(first: true) }
         // It hangs after a restart by systemd (the next program of the script runs).
         try? await units.restart(unit)
@@ -96,10 +96,7 @@ final class SupervisorTests: XCTestCase {
 
     func testSystemdsOwnRestartsOfAHealthyUnitAreCounted() async {
         let component = component()
-        let events = RecordedEvents()
-        let supervisor = Supervisor(component: component, context: .testing(.codeServer, events: events), units: units,
-                                    events: events, gate: DependencyGate(), policy: policy, clock: clock, random: { 0 })
-        let task = Task { await supervisor.run() }
+        let (events, task) = start(component)
         await events.wait { $0.event == .healthy(first: true) }
         units.crash(unit)
         units.crash(unit)
@@ -147,10 +144,7 @@ final class SupervisorTests: XCTestCase {
     func testAComponentWaitsForWhatItNeedsAndIsBlockedWhileThatHasFailed() async {
         let gate = DependencyGate()
         let dependent = FakeComponent(.agent, unit: "coder-agent@coder.service", needs: [.user], units: units)
-        let events = RecordedEvents()
-        let supervisor = Supervisor(component: dependent, context: .testing(.agent, events: events), units: units, events: events,
-                                    gate: gate, policy: policy, clock: clock, random: { 0 })
-        let task = Task { await supervisor.run() }
+        let (events, task) = start(dependent, gate: gate)
         await events.wait { $0.event == .pending(waitingFor: [.user]) }
         gate.set(.user, .failed("useradd: group coder exists"))
         await events.wait { if case .blocked(.user, _) = $0.event { true } else { false } }
@@ -165,10 +159,7 @@ final class SupervisorTests: XCTestCase {
     func testAfterReadyWorkRunsOnceAfterTheFirstHealthyProbe() async {
         units.script(unit, .healthy)
         let component = component()
-        let events = RecordedEvents()
-        let supervisor = Supervisor(component: component, context: .testing(.codeServer, events: events), units: units,
-                                    events: events, gate: DependencyGate(), policy: policy, clock: clock, random: { 0 })
-        let task = Task { await supervisor.run() }
+        let (events, task) = start(component)
         await events.wait { $0.event == .healthy(first: true) }
         units.crash(unit)
         await events.wait { if case .restarted = $0.event { true } else { false } }

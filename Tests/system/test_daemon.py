@@ -51,17 +51,22 @@ def spec(stand_ins, token):
 def install(c, stand_ins, token, files=None, spec_changes=None):
     """Installs the daemon the way the .deb does, with this boot's spec."""
     c.write_file("/usr/bin/coder-vm-bootstrap", DAEMON.read_bytes(), mode=0o755)
-    for unit in ("coder-vm-bootstrap.service", "code-server@.service", "coder-agent@.service"):
+    for unit in ("coder-vm-bootstrap.service", "coder-vm-bootstrap.path", "code-server@.service", "coder-agent@.service"):
         c.write_file(f"/lib/systemd/system/{unit}", (REPO / "units" / unit).read_text())
-    # /run is the container's own tmpfs: write it from inside, as cloud-init's bootcmd does.
-    document = spec(stand_ins, token)
-    for section, values in (spec_changes or {}).items():
-        document.setdefault(section, {}).update(values)
-    c.run("umask 077 && mkdir -p /run/coder-vm-bootstrap && cat > /run/coder-vm-bootstrap/spec.json",
-          input=json.dumps(document))
+    write_spec(c, stand_ins, token, spec_changes)
     c.forward_to_host(CODER_PORT, stand_ins["coder"].port)
     c.forward_to_host(FILES_PORT, (files or stand_ins["files"]).port)
     c.systemctl("daemon-reload")
+
+
+def write_spec(c, stand_ins, token, spec_changes=None):
+    """This boot's spec, as cloud-init's bootcmd writes it (/run is the
+    container's own tmpfs: written from inside)."""
+    document = spec(stand_ins, token)
+    for section, values in (spec_changes or {}).items():
+        document.setdefault(section, {}).update(values)
+    c.run("umask 077 && mkdir -p /run/coder-vm-bootstrap && cat > /run/coder-vm-bootstrap/spec.json.tmp"
+          " && mv -f /run/coder-vm-bootstrap/spec.json.tmp /run/coder-vm-bootstrap/spec.json", input=json.dumps(document))
 
 
 def status(c):

@@ -25,14 +25,15 @@ public struct SSHComponent: Component {
         let keysFolder = try Directory.system(paths.sshAuthorizedKeysFolder, creating: .init())
         var keys = ConfigLines(header: "Managed by coder-vm-bootstrap from the workspace spec (user.sshAuthorizedKeys); changes are overwritten.")
         for key in user.sshAuthorizedKeys { try keys.add(key) }
-        var changed = try keysFolder.writeFile(user.name, text: keys.text, mode: 0o644)
+        // sshd reads the keys at every login: new keys need no restart.
+        try keysFolder.writeFile(user.name, text: keys.text, mode: 0o644)
         // Keys of users the spec no longer names go too.
         for entry in try keysFolder.entries() where entry != user.name && !entry.hasPrefix(".") {
-            changed = try keysFolder.remove(entry) || changed
+            try keysFolder.remove(entry)
         }
 
         try await generateMissingHostKeys(context)
-        return try await applyPolicy(context) || changed
+        return try await applyPolicy(context)
     }
 
     public func probe() async -> ProbeResult {

@@ -58,15 +58,10 @@ public struct DownloadService: Sendable {
         }
     }
 
-    /// A server's or the network's fault, a full disk, or something the
-    /// spec must change.
+    /// A server's or the network's fault, a local file problem (a full
+    /// disk), or something the spec must change.
     static func kind(of error: FetchError) -> ComponentError.Kind {
-        switch error {
-        case .checksumMismatch, .invalidRequest, .libcurlUnavailable: .configuration
-        case .file(_, _, let code): code == 28 /* ENOSPC */ || code == 122 /* EDQUOT */ ? .local : .configuration
-        case .httpStatus(let status, _, _): (400..<500).contains(status) && status != 408 && status != 429 ? .configuration : .server
-        case .timedOut, .transfer: .server
-        }
+        error.isServerFault ? .server : error.isLocal ? .local : .configuration
     }
 
     /// A URL for people and logs: without its query or fragment, which may

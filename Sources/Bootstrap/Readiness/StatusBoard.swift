@@ -18,6 +18,8 @@ public final class StatusBoard: ComponentEventSink, Sendable {
     private struct State {
         var status: WorkspaceStatus
         var sentReady = false
+        /// When each component last began converging, for the journal's DURATION_MS.
+        var convergingSince: [ComponentName: ContinuousClock.Instant] = [:]
     }
 
     private let state: Mutex<State>
@@ -60,13 +62,39 @@ public final class StatusBoard: ComponentEventSink, Sendable {
             guard let index = state.status.components.firstIndex(where: { $0.name == name }) else { return }
             var component = state.status.components[index]
             let before = component.state
+            if event == .converging { state.convergingSince[name] = .now }
             Self.apply(event, to: &component, journal: &journal)
+            if case .healthy = event, let since = state.convergingSince[name] {
+                journal[journal.count - 1].metadata["duration_ms"] = "\(since.duration(to: .now).milliseconds)"
+            }
             if component.state != before { component.since = Date() }
             if component.state == .ready, component.readyAfterMilliseconds == nil { component.readyAfterMilliseconds = elapsedMilliseconds }
             state.status.components[index] = component
             publish(&state, journal: &journal, progress: event.isProgress)
         }
         for entry in journal { entry.log(to: logger, component: name) }
+    }
+
+    /// This boot's spec replaces the last boot's (a warm boot): which
+    /// components are enabled and required follows it.
+    public func adopt(_ spec: WorkspaceSpec, specPath: String) {
+        let required = spec.requiredComponents
+        let enabled = Set(spec.enabledComponents)
+        var journal: [JournalEntry] = []
+        state.withLock { state in
+            state.status.specPath = specPath
+            for index in state.status.components.indices {
+                let name = state.status.components[index].name
+                state.status.components[index].required = required.contains(name)
+                if !enabled.contains(name) {
+                    state.status.components[index].state = .disabled
+                } else if state.status.components[index].state == .disabled {
+                    state.status.components[index].state = .pending
+                }
+            }
+            publish(&state, journal: &journal, progress: true)
+        }
+        for entry in journal { entry.log(to: logger, component: .user) }
     }
 
     /// A stage of the daemon's own (spec read, host detection), for `status`.

@@ -47,6 +47,22 @@ public final class OpenFile: @unchecked Sendable {  // one user at a time
         guard fchmod(descriptor, mode) == 0 else { throw SystemError("chmod", path) }
     }
 
+    /// read(2) from where the file stands to its end, in chunks of up to
+    /// `size` bytes, each passed to `body` (valid only during the call).
+    public func readChunks(size: Int = 256 * 1024, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = Glibc.read(descriptor, buffer.baseAddress, size)
+            if count == 0 { return }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read", path)
+            }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
     /// pread(2) of up to `count` bytes from the start: the first bytes of a
     /// file, to tell what kind of file it is.
     public func prefix(_ count: Int) throws(SystemError) -> [UInt8] {
