@@ -98,8 +98,8 @@ if $live; then
   systemctl enable "$service" "$path"
   # An upgrade: a running daemon goes on with the new binary.
   systemctl try-restart "$service"
-  # The path unit only watches for the spec (already running: nothing
-  # happens): the daemon starts as soon as there is one, now if it is there.
+  # The path unit only watches for the spec, so it is started (a no-op if
+  # it runs), never restarted: the daemon starts as soon as a spec exists.
   systemctl start "$path"
 else
   systemctl_here enable "$service" "$path"
