@@ -9,6 +9,10 @@ enum StatusReport {
         let phase = status.phase.rawValue
         var lines = [status.summary.hasPrefix(phase) ? status.summary : "\(phase): \(status.summary)"]
         if let ready = status.readyAfterMilliseconds { lines.append("ready after \(ready) ms") }
+        if let stages = status.stages, !stages.isEmpty {
+            // The daemon's own start: process start to main, the spec read, connecting to systemd.
+            lines.append("daemon stages: " + stages.map { "\($0.stage) \($0.milliseconds) ms" }.joined(separator: ", "))
+        }
         lines.append("")
         for component in status.components where component.state != .disabled {
             var line = "  \(component.name.rawValue.padding(12))\(component.state.rawValue.padding(11))"
