@@ -26,6 +26,9 @@ public struct WorkspaceSpec: Encodable, Equatable, Sendable {
     public var readiness: ReadinessSettings
     /// Where cloud-init gets the daemon when the image does not have it baked in.
     public var install: InstallSettings?
+    /// cloud-init's network-config (version 2, or 1) for the VM, passed
+    /// through as given; absent: the image's own (DHCP on the pod network).
+    public var network: JSONValue?
 
     public init(
         workspace: WorkspaceIdentity, hostname: String? = nil, user: WorkspaceUser,

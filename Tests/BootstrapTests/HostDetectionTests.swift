@@ -2,10 +2,10 @@ import Foundation
 import XCTest
 @testable import Bootstrap
 
-/// Real os-release files of the target distributions, kept in ../shared/data.
+/// Real os-release files of the target distributions, kept in
+/// Tests/Fixtures/os-release (sources in Tests/Fixtures/SOURCES.md).
 private let osReleaseFolder = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/data/os-release")
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/os-release")
 
 private func detect(_ file: String) throws -> HostDetection {
     let text = try String(contentsOf: osReleaseFolder.appendingPathComponent("\(file).os-release"), encoding: .utf8)

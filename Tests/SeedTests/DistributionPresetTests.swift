@@ -1,5 +1,4 @@
 import XCTest
-import Yams
 @testable import Seed
 
 final class DistributionPresetTests: XCTestCase {
@@ -9,32 +8,10 @@ final class DistributionPresetTests: XCTestCase {
         XCTAssertEqual(DistributionPreset.default.name, "debian-12")
         for preset in DistributionPreset.all {
             XCTAssertTrue(preset.imageURL.hasPrefix("https://"), preset.name)
-            XCTAssertEqual(preset.adminGroup, ["debian-12", "ubuntu-22.04"].contains(preset.name) ? "sudo" : "wheel", preset.name)
+            XCTAssertEqual(preset.packageFormat, ["debian-12", "ubuntu-22.04"].contains(preset.name) ? .deb
+                           : preset.name == "arch" ? .pacman : .rpm, preset.name)
         }
         XCTAssertNil(DistributionPreset.named("centos-7"))
-    }
-
-    func testSudoUserGetsThePresetsAdminGroupAndNoDuplicates() throws {
-        var spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
-        spec.user.groups = ["adm", "wheel"]
-        for preset in DistributionPreset.all {
-            let user = try XCTUnwrap(userEntry(try CloudConfig.render(try SpecFixtures.context(spec, preset: preset))))
-            let expected = preset.adminGroup == "sudo" ? ["adm", "wheel", "sudo"] : ["adm", "wheel"]
-            XCTAssertEqual(user["groups"] as? [String], expected, preset.name)
-            XCTAssertEqual(user["sudo"] as? String, "ALL=(ALL) NOPASSWD:ALL", preset.name)
-            XCTAssertEqual(user["lock_passwd"] as? Bool, true)
-            XCTAssertNil(user["passwd"])
-            XCTAssertNil(user["hashed_passwd"])
-        }
-    }
-
-    func testUserWithoutSudoGetsNoAdminGroupAndNoSudoRule() throws {
-        var spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
-        spec.user.sudo = false
-        let user = try XCTUnwrap(userEntry(try CloudConfig.render(try SpecFixtures.context(spec, preset: .named("fedora-39")!))))
-        XCTAssertNil(user["groups"])
-        XCTAssertNil(user["sudo"])
-        XCTAssertEqual(user["shell"] as? String, "/bin/bash")
     }
 
     func testInstallPackageMustSuitTheDistribution() throws {
@@ -50,10 +27,5 @@ final class DistributionPresetTests: XCTestCase {
         XCTAssertThrowsError(try SpecFixtures.context(unknown)) { error in
             XCTAssertTrue("\(error)".contains(".deb, .rpm, .pkg.tar.zst or .tar.gz"), "\(error)")
         }
-    }
-
-    private func userEntry(_ userData: String) throws -> [String: Any]? {
-        let root = try Yams.load(yaml: userData) as? [String: Any]
-        return (root?["users"] as? [[String: Any]])?.first
     }
 }
