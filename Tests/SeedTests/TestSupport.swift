@@ -22,7 +22,10 @@ enum Paths {
             var directory = bundle.deletingLastPathComponent()
             for _ in 0..<3 {
                 let binary = directory.appendingPathComponent("coder-vm-seed")
-                if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+                var isDirectory: ObjCBool = false
+                // A folder of that name (a clone called coder-vm-seed) does not count.
+                if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                   FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
                 directory = directory.deletingLastPathComponent()
             }
         }
