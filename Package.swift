@@ -27,32 +27,47 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // zlib, dlopen'ed like libcurl: <zlib.h> at build time only.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CGlibcCompat"),
+        .target(name: "CLinuxExtensions"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
 
         .target(name: "WorkspaceSpec"),
+        // The seven distributions and their families' facts, for both
+        // executables (the daemon matches os-release to a row, the companion
+        // picks one by name).
+        .target(name: "Distributions"),
         .target(name: "SystemdSupport", dependencies: [
             "CSystemd",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCrypto"]),
-        .target(name: "Bootstrap", dependencies: [
-            "WorkspaceSpec", "SystemdSupport", "Fetch",
-            .product(name: "Logging", package: "swift-log"),
+        // The system layer: the only module of the daemon that makes system
+        // calls (files below trusted roots, commands with deadlines, sockets).
+        .target(name: "HostSystem", dependencies: [
+            "CZlib", "CLinuxExtensions",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "Bootstrap", dependencies: [
+            "WorkspaceSpec", "Distributions", "SystemdSupport", "Fetch", "HostSystem",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Host side only (full Foundation and Yams are fine here). CCrypto
         // gives SHA-1 for the name-based firmware UUID.
         .target(name: "Seed", dependencies: [
-            "WorkspaceSpec", "CCrypto",
+            "WorkspaceSpec", "Distributions", "CCrypto",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Fakes for the supervisor's tests: units whose programs a test
+        // scripts, a clock that moves only when slept on, an event recorder.
+        .target(name: "BootstrapTestKit", dependencies: ["Bootstrap", "SystemdSupport", "WorkspaceSpec"]),
         .executableTarget(
             name: "coder-vm-bootstrap",
             dependencies: [
-                "Bootstrap", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
+                "Bootstrap", "HostSystem", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -62,13 +77,18 @@ let package = Package(
             "Seed", "WorkspaceSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Not shipped: runs Fetch the way the daemon does, for bench/ (downloads
+        // against the curl CLI, the fleet simulation).
+        .executableTarget(name: "bench-fetch", dependencies: ["Fetch"], path: "bench/bench-fetch"),
 
         // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
         .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(name: "DistributionsTests", dependencies: ["Distributions"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
         // Depends on the executable so `swift test` builds it for the CLI tests.
-        .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap", "coder-vm-bootstrap"]),
+        .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap", "BootstrapTestKit", "coder-vm-bootstrap"]),
+        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
         // Depends on the executable so `swift test` builds it: the tests run
         // the real binary for exit codes and the Terraform protocol.
         .testTarget(name: "SeedTests", dependencies: [

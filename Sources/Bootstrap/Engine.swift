@@ -1,23 +1,25 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-import Dispatch
-import Glibc
+import HostSystem
 import Logging
-import Synchronization
 import SystemdSupport
 import WorkspaceSpec
 
-/// `coder-vm-bootstrap run`: from a valid spec, prepares the host, brings
-/// every enabled component up in parallel, keeps them healthy and reports
-/// to systemd, the readiness endpoint and the status file until SIGTERM.
+/// `coder-vm-bootstrap run`: from a valid spec, brings every component the
+/// spec turns on up in parallel (each as soon as what it needs is ready),
+/// keeps them healthy and reports to systemd, the readiness endpoint and
+/// the status file until SIGTERM. Everything runs in one task tree: the
+/// stop signal, the readiness endpoint, the watchdog and one supervisor per
+/// component; every way out sends STOPPING=1 and writes the final status.
 public struct Engine: Sendable {
     public var spec: WorkspaceSpec
     public var specPath: String?
+    /// `spec` is the last boot's (without its token, see `LastBootSpec`):
+    /// this boot's is still to come from cloud-init. What needs no secret
+    /// starts from the last boot's at once; the rest when this boot's arrives.
+    public var bootSpecPending = false
+    /// Stages before the engine (the process start, reading the spec), for `status`.
+    public var earlierStages: [(String, Duration)] = []
     public var paths = Paths()
-    public var policy = RestartPolicy()
+    public var policy = SupervisionPolicy()
     public var logger: Logger
 
     public init(spec: WorkspaceSpec, specPath: String?, logger: Logger) {
@@ -26,128 +28,126 @@ public struct Engine: Sendable {
         self.logger = logger
     }
 
-    /// The components this spec turns on, in start order.
-    public static func components(for spec: WorkspaceSpec, distro: Distro?) -> [any Component] {
-        var components: [any Component] = []
-        if spec.ssh.enabled { components.append(SSHComponent(spec: spec, distro: distro)) }
-        if spec.docker.enabled { components.append(DockerComponent(spec: spec)) }
-        if spec.codeServer.enabled { components.append(CodeServerComponent(spec: spec)) }
-        if let coder = spec.coder { components.append(CoderAgentComponent(spec: spec, coder: coder)) }
-        return components
-    }
-
     public func run() async throws {
+        let clock = ContinuousClock()
+        let begin = clock.now
         let host = HostDetection.current()
         if let note = host.note { logger.warning("\(note)", metadata: ["stage": "host"]) }
         let notifier = Notifier()
-        let board = StatusBoard(spec: spec, specPath: specPath, host: host, notifier: notifier, statusFile: paths.statusFile)
-        let server = try ReadinessServer(port: spec.readiness.port, router: Self.router(board))
-        defer { server.stop() }
+        let board = StatusBoard(spec: spec, specPath: specPath, host: host, notifier: notifier, statusFile: paths.statusFile, logger: logger)
+        defer { board.stopping() }
+        for (stage, duration) in earlierStages { board.recordStage(stage, duration) }
+        if !bootSpecPending { saveForTheNextBoot(spec) }
+        let server = try ReadinessServer(port: spec.readiness.port, router: ReadinessRoutes.router(board))
         logger.info("readiness endpoint on port \(server.port)", metadata: ["stage": "start"])
+        let units = try SystemdUnits()
+        let liveness = Liveness(clock: clock)
+        board.recordStage("prepare", begin.duration(to: clock.now))
 
         let stop = StopSignal()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await stop.wait() }
+            group.addTask { await server.run() }
             if let interval = notifier.watchdogPingInterval {
-                group.addTask {
-                    while true {
-                        _ = try? notifier.send([.watchdog])
-                        try await Task.sleep(for: interval)
-                    }
-                }
+                group.addTask { try await Self.watchdog(notifier, liveness: liveness, every: interval, logger: logger) }
             }
-            group.addTask { try await self.superviseAll(host: host, board: board) }
+            group.addTask {
+                var spec = self.spec
+                if bootSpecPending {
+                    spec = try await superviseUntilTheBootSpecArrives(host: host, board: board, units: units, clock: clock, liveness: liveness)
+                }
+                await Self.supervise(ComponentCatalog.components(for: spec, host: host), context: context(spec, host: host, board: board),
+                                     units: units, events: board, policy: policy, clock: clock, liveness: liveness)
+            }
             // The first task to end is the stop signal (or a fatal error).
             try await group.next()
             group.cancelAll()
         }
-        await board.stopping()
         logger.info("stopped", metadata: ["stage": "stop"])
     }
 
-    private func superviseAll(host: HostDetection, board: StatusBoard) async throws {
-        let components = Self.components(for: spec, distro: host.distro)
-        let announce: @Sendable (String) -> Void = { line in
-            Task { for component in components { await board.report(component.name, line) } }
-        }
-        announce("preparing the workspace user")
-        let prepared = ContinuousClock.now
-        let user = try await WorkspacePreparation(spec: spec, distro: host.distro, paths: paths).run(report: announce)
-        logger.info("prepared user \(user.name)", metadata: [
-            "stage": "prepare", "duration_ms": "\(StatusBoard.milliseconds(prepared.duration(to: .now)))"])
-
-        let units = try UnitManager()
-        let downloads = DownloadService(spec: spec, extraCABundle: (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle)
-        try await enableBaseServices(units: units, distro: host.distro)
-        await withTaskGroup(of: Void.self) { group in
+    /// One supervisor per component, all children of this call, until cancelled.
+    public static func supervise<C: Clock>(
+        _ components: [any Component], context: (any Component) -> ComponentContext, units: any UnitControl,
+        events: any ComponentEventSink, policy: SupervisionPolicy, clock: C, liveness: Liveness<C>? = nil
+    ) async where C.Duration == Duration {
+        let gate = DependencyGate()
+        await withDiscardingTaskGroup { group in
             for component in components {
-                let name = component.name
-                var componentLogger = logger
-                componentLogger[metadataKey: "component"] = .string(name.rawValue)
-                let context = ComponentContext(
-                    spec: spec, distro: host.distro, user: user, paths: paths, logger: componentLogger, downloads: downloads,
-                    report: { line in Task { await board.report(name, line) } })
-                var supervisor = Supervisor(component: component, context: context, units: units, board: board, policy: policy)
-                if let codeServer = component as? CodeServerComponent, !spec.codeServer.extensions.isEmpty {
-                    supervisor.afterFirstReady = { await codeServer.installExtensions(context) }
-                }
+                let supervisor = Supervisor(component: component, context: context(component), units: units, events: events,
+                                            gate: gate, policy: policy, clock: clock, liveness: liveness)
                 group.addTask { await supervisor.run() }
             }
         }
     }
 
-    /// ssh and docker start at boot by themselves from now on, even if this
-    /// daemon is stopped; the template units are started by the daemon only.
-    private func enableBaseServices(units: UnitManager, distro: Distro?) async throws {
-        var files: [String] = []
-        if spec.ssh.enabled { files.append("\(distro?.sshUnit ?? "sshd").service") }
-        if spec.docker.enabled, DockerComponent.isInstalled { files += ["docker.socket", "docker.service"] }
-        guard !files.isEmpty else { return }
-        do { try await units.enable(unitFiles: files) } catch {
-            logger.warning("could not enable \(files.joined(separator: " ")): \(error)", metadata: ["stage": "enable"])
+    /// Supervises what needs no secret from the last boot's spec until this
+    /// boot's arrives; then returns it (validated) for the supervision to go
+    /// on with. Converging is idempotent, so what already runs and did not
+    /// change is not restarted.
+    private func superviseUntilTheBootSpecArrives(host: HostDetection, board: StatusBoard, units: any UnitControl,
+                                                  clock: ContinuousClock, liveness: Liveness<ContinuousClock>) async throws -> WorkspaceSpec {
+        let components = ComponentCatalog.components(for: spec, host: host)
+        for component in components where component.usesSecrets {
+            board.record(.progress("waiting for this boot's spec from cloud-init (it carries the token)"), for: component.name)
         }
-    }
-
-    /// The three routes of the readiness endpoint; nothing secret is in the status.
-    static func router(_ board: StatusBoard) -> ReadinessServer.Router {
-        { path in
-            let status = board.snapshot.withLock { $0 }
-            switch path {
-            case "/readyz":
-                return status.isReady ? .init(status: 200, body: "ready\n") : .init(status: 503, body: "not ready: \(status.summary)\n")
-            case "/livez":
-                return .init(status: 200, body: "alive\n")
-            case "/status":
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
-                let body = (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-                return .init(status: 200, contentType: "application/json", body: body + "\n")
-            default:
-                return .init(status: 404, body: "not found: try /readyz, /livez or /status\n")
+        let path = SpecFile.searchPaths[0]
+        let arrived = try await withThrowingTaskGroup(of: WorkspaceSpec?.self) { group in
+            group.addTask {
+                await Self.supervise(components.filter { !$0.usesSecrets }, context: context(spec, host: host, board: board),
+                                     units: units, events: board, policy: policy, clock: clock, liveness: liveness)
+                return nil
             }
+            group.addTask {
+                try await BootSpecArrival.wait(for: path)
+                return try SpecFile.load(path: path)
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let spec = next { return spec }
+            }
+            throw CancellationError()
         }
-    }
-}
-
-/// SIGTERM/SIGINT delivered through Dispatch, awaited by the engine.
-final class StopSignal: @unchecked Sendable {  // immutable after init
-    private let sources: [DispatchSourceSignal]
-    private let stream: AsyncStream<Void>
-
-    init() {
-        let (stream, continuation) = AsyncStream<Void>.makeStream()
-        self.stream = stream
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield() }
-            source.resume()
-            return source
-        }
+        logger.info("this boot's spec arrived at \(path)", metadata: ["stage": "spec"])
+        board.adopt(arrived, specPath: path)
+        saveForTheNextBoot(arrived)
+        return arrived
     }
 
-    func wait() async {
-        for await _ in stream { return }
+    private func saveForTheNextBoot(_ spec: WorkspaceSpec) {
+        do { try LastBootSpec.save(spec, paths: paths) } catch {
+            logger.warning("cannot keep the spec for the next boot: \(error)", metadata: ["stage": "spec"])
+        }
+    }
+
+    /// The context each component works in.
+    func context(_ spec: WorkspaceSpec, host: HostDetection, board: StatusBoard) -> (any Component) -> ComponentContext {
+        let caBundle = (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle
+        let downloads = DownloadService(spec: spec, extraCABundle: caBundle)
+        return { component in
+            var componentLogger = logger
+            componentLogger[metadataKey: "component"] = .string(component.name.rawValue)
+            return ComponentContext(spec: spec, host: host, paths: paths, logger: componentLogger, downloads: downloads,
+                                    events: ComponentEvents(component.name, sink: board))
+        }
+    }
+
+    /// WATCHDOG=1 at half of WatchdogSec=, but only while every supervisor
+    /// keeps its promise to be heard from (see `Liveness`): a ping then
+    /// means the supervision is alive, not merely that a timer fires.
+    static func watchdog(_ notifier: Notifier, liveness: Liveness<ContinuousClock>, every interval: Duration, logger: Logger) async throws {
+        var withheld = false
+        while true {
+            let overdue = liveness.overdue()
+            if overdue.isEmpty {
+                _ = try? notifier.send([.watchdog])
+                withheld = false
+            } else if !withheld {
+                withheld = true
+                logger.error("supervision of \(overdue.map(\.rawValue).joined(separator: ", ")) is stuck; withholding WATCHDOG=1 so systemd restarts the daemon",
+                             metadata: ["stage": "watchdog"])
+            }
+            try await Task.sleep(for: interval)
+        }
     }
 }

@@ -1,3 +1,6 @@
+// The bitmask protocol options are deprecated since 7.85 but are the only
+// ones older libcurl knows: they are the fallback, without the warning.
+#define CURL_DISABLE_DEPRECATION 1
 #include "CCurl.h"
 #include <dlfcn.h>
 #include <pthread.h>
@@ -96,6 +99,20 @@ CURLcode ccurl_setopt_write_callback(CURL *handle, CURLoption option, curl_write
 
 CURLcode ccurl_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callback callback) {
     return lib.easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
+CURLcode ccurl_setopt_web_protocols(CURL *handle, int redirect_https_only) {
+    CURLcode code = lib.easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (code == CURLE_OK) {
+        return lib.easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS_STR,
+                               redirect_https_only ? "https" : "http,https");
+    }
+    if (code != CURLE_UNKNOWN_OPTION) return code;
+    code = lib.easy_setopt(handle, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    if (code != CURLE_OK) return code;
+    return lib.easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS,
+                           redirect_https_only ? (long)CURLPROTO_HTTPS
+                                               : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 }
 
 CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {

@@ -40,6 +40,9 @@ struct CurlRequest {
     var lowSpeedSeconds: Int
     /// CURLOPT_TIMEOUT_MS; nil means no limit on the whole transfer.
     var timeoutMilliseconds: Int?
+    /// CURLOPT_MAXFILESIZE_LARGE: libcurl refuses a response body announced
+    /// or grown above this many bytes; nil for no limit.
+    var maxBodyBytes: Int64?
     /// CURLOPT_CAINFO and CURLOPT_PROXY_CAINFO; nil keeps libcurl's built-in trust store.
     var caBundlePath: String?
     var proxy: Proxy
@@ -51,11 +54,12 @@ protocol CurlDelegate: AnyObject {
     /// CURLOPT_WRITEFUNCTION: body bytes; false aborts with .writeFailed.
     func curlReceivedBody(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// CURLOPT_HEADERFUNCTION: one header line, status lines included, every
-    /// response of a redirect chain in turn.
-    func curlReceivedHeader(_ line: String)
-    /// CURLOPT_XFERINFOFUNCTION: counts of the current response body, at least
-    /// once a second; false aborts with .aborted.
-    func curlProgress(downloaded: Int64, expected: Int64) -> Bool
+    /// response of a redirect chain in turn; false aborts with .writeFailed.
+    func curlReceivedHeader(_ line: String) -> Bool
+    /// CURLOPT_XFERINFOFUNCTION, at least once a second while the transfer
+    /// runs (libcurl's own counts leave out a resumed prefix and are not used);
+    /// false aborts with .aborted.
+    func curlProgress() -> Bool
 }
 
 /// How a perform() ended, when it did not succeed.
@@ -76,11 +80,21 @@ struct CurlFailure: Error {
         /// The server's certificate is not trusted (CURLE_PEER_FAILED_VERIFICATION).
         case untrustedCertificate
         case tooManyRedirects
+        /// A redirect to a scheme other than http or https, or from https to
+        /// http (see RedirectPolicy); CurlCompletion.refusedRedirect says where.
+        case redirectRefused
+        /// CURLE_FILESIZE_EXCEEDED: the body is larger than CURLOPT_MAXFILESIZE_LARGE.
+        case bodyTooLarge
         /// The delegate returned false from curlProgress.
         case aborted
-        /// The delegate returned false from curlReceivedBody.
+        /// The delegate returned false from curlReceivedBody or curlReceivedHeader.
         case writeFailed
         case other
+
+        /// The kind of a CURLcode, e.g. one kept in FetchError.transfer.
+        init(curlCode: Int) {
+            self = CurlEasy.kind(of: CURLcode(rawValue: UInt32(clamping: curlCode)))
+        }
     }
 
     let kind: Kind
@@ -96,6 +110,8 @@ struct CurlCompletion {
     let failure: CurlFailure?
     /// CURLINFO_EFFECTIVE_URL: where redirects ended.
     let effectiveURL: String?
+    /// The hop refused by RedirectPolicy, when failure is .redirectRefused.
+    var refusedRedirect: (from: String, to: String)? = nil
 }
 
 /// One libcurl easy handle (curl_easy_init / curl_easy_cleanup). Used by one
@@ -127,7 +143,8 @@ final class CurlEasy {
     /// blocking the calling thread until the transfer ends. The delegate is
     /// called back on this thread.
     func perform(_ request: CurlRequest, delegate: CurlDelegate) -> CurlCompletion {
-        let context = Unmanaged.passRetained(DelegateBox(delegate))
+        let box = DelegateBox(delegate, easy: self)
+        let context = Unmanaged.passRetained(box)
         defer { context.release() }
         if let failure = configure(request, context: context.toOpaque()) {
             return CurlCompletion(status: 0, failure: failure, effectiveURL: nil)
@@ -138,6 +155,11 @@ final class CurlEasy {
         let url = info(string: CURLINFO_EFFECTIVE_URL)
         guard code != CURLE_OK else {
             return CurlCompletion(status: status, failure: nil, effectiveURL: url)
+        }
+        if let hop = box.refusedRedirect {
+            let failure = CurlFailure(kind: .redirectRefused, code: Int(code.rawValue),
+                                      message: "redirect from \(hop.from) to \(hop.to) refused")
+            return CurlCompletion(status: status, failure: failure, effectiveURL: url, refusedRedirect: hop)
         }
         let failure = CurlFailure(kind: Self.kind(of: code), code: Int(code.rawValue),
                                   message: message(for: code))
@@ -154,6 +176,10 @@ final class CurlEasy {
             // A 4xx/5xx body must never land in the file.
             ("CURLOPT_FAILONERROR", setLong(CURLOPT_FAILONERROR, 1)),
             ("CURLOPT_FOLLOWLOCATION", setLong(CURLOPT_FOLLOWLOCATION, 1)),
+            // What libcurl itself enforces; RedirectPolicy refuses the same
+            // hops earlier, in the header callback, naming both URLs.
+            ("CURLOPT_PROTOCOLS_STR",
+             ccurl_setopt_web_protocols(handle, RedirectPolicy.scheme(of: request.url) == "https" ? 1 : 0)),
             ("CURLOPT_MAXREDIRS", setLong(CURLOPT_MAXREDIRS, request.maxRedirects)),
             ("CURLOPT_CONNECTTIMEOUT_MS",
              setLong(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)),
@@ -161,6 +187,11 @@ final class CurlEasy {
             ("CURLOPT_LOW_SPEED_TIME", setLong(CURLOPT_LOW_SPEED_TIME, request.lowSpeedSeconds)),
             ("CURLOPT_TIMEOUT_MS", setLong(CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds ?? 0)),
             ("CURLOPT_USERAGENT", setString(CURLOPT_USERAGENT, request.userAgent)),
+            // Fewer, larger writes to the file than the 16 KiB default; 512 KiB
+            // is the most libcurl before 7.88 accepts.
+            ("CURLOPT_BUFFERSIZE", setLong(CURLOPT_BUFFERSIZE, Self.receiveBufferBytes)),
+            ("CURLOPT_MAXFILESIZE_LARGE",
+             ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes ?? 0))),
             ("CURLOPT_RESUME_FROM_LARGE",
              ccurl_setopt_off_t(handle, CURLOPT_RESUME_FROM_LARGE, curl_off_t(request.resumeFrom))),
             ("CURLOPT_HTTPHEADER", setList(CURLOPT_HTTPHEADER, request.headers)),
@@ -192,6 +223,8 @@ final class CurlEasy {
                            message: "libcurl \(CurlLibrary.version) refused \(name): \(Self.describe(code))")
     }
 
+    private static let receiveBufferBytes = 512 * 1024
+
     private func setLong(_ option: CURLoption, _ value: Int) -> CURLcode {
         ccurl_setopt_long(handle, option, value)
     }
@@ -207,7 +240,7 @@ final class CurlEasy {
     }
 
     /// curl_easy_getinfo for a long item (ccurl_getinfo_long); nil if unsupported.
-    private func info(_ item: CURLINFO) -> Int? {
+    fileprivate func info(_ item: CURLINFO) -> Int? {
         var value = 0
         return ccurl_getinfo_long(handle, item, &value) == CURLE_OK ? value : nil
     }
@@ -231,7 +264,7 @@ final class CurlEasy {
         String(cString: ccurl_easy_strerror(code))
     }
 
-    private static func kind(of code: CURLcode) -> CurlFailure.Kind {
+    fileprivate static func kind(of code: CURLcode) -> CurlFailure.Kind {
         switch code {
         case CURLE_HTTP_RETURNED_ERROR: .httpStatus
         case CURLE_RANGE_ERROR: .rangeIgnored
@@ -244,6 +277,7 @@ final class CurlEasy {
         case CURLE_SSL_CONNECT_ERROR: .tlsHandshake
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: .untrustedCertificate
         case CURLE_TOO_MANY_REDIRECTS: .tooManyRedirects
+        case CURLE_FILESIZE_EXCEEDED: .bodyTooLarge
         case CURLE_ABORTED_BY_CALLBACK: .aborted
         case CURLE_WRITE_ERROR: .writeFailed
         default: .other
@@ -256,11 +290,36 @@ final class CurlEasy {
 /// What the callbacks' userdata points at.
 private final class DelegateBox {
     let delegate: CurlDelegate
-    init(_ delegate: CurlDelegate) { self.delegate = delegate }
+    /// For curl_easy_getinfo from within a callback (allowed by libcurl).
+    unowned let easy: CurlEasy
+    /// Set by the header callback when it stopped the transfer on a redirect.
+    var refusedRedirect: (from: String, to: String)?
+
+    init(_ delegate: CurlDelegate, easy: CurlEasy) {
+        self.delegate = delegate
+        self.easy = easy
+    }
+
+    /// A Location header of a 3xx response: the hop it asks for, when
+    /// RedirectPolicy refuses it. CURLINFO_EFFECTIVE_URL is still the URL
+    /// that answered, since libcurl moves on only after the response.
+    func refusesRedirect(_ line: String) -> Bool {
+        guard line.utf8.count > 9, line.prefix(9).lowercased() == "location:",
+              let status = easy.info(CURLINFO_RESPONSE_CODE), (300...399).contains(status),
+              let from = easy.info(string: CURLINFO_EFFECTIVE_URL),
+              let to = RedirectPolicy.refusedTarget(from: from, location: String(line.dropFirst(9)))
+        else { return false }
+        refusedRedirect = (from, to)
+        return true
+    }
+}
+
+private func box(_ userdata: UnsafeMutableRawPointer?) -> DelegateBox {
+    Unmanaged<DelegateBox>.fromOpaque(userdata!).takeUnretainedValue()
 }
 
 private func delegate(_ userdata: UnsafeMutableRawPointer?) -> CurlDelegate {
-    Unmanaged<DelegateBox>.fromOpaque(userdata!).takeUnretainedValue().delegate
+    box(userdata).delegate
 }
 
 /// CURLOPT_WRITEFUNCTION: returning less than size * count makes libcurl stop
@@ -271,17 +330,20 @@ private let onBody: curl_write_callback = { data, size, count, userdata in
     return delegate(userdata).curlReceivedBody(bytes) ? length : 0
 }
 
-/// CURLOPT_HEADERFUNCTION: one complete header line per call, CRLF included.
+/// CURLOPT_HEADERFUNCTION: one complete header line per call, CRLF included;
+/// returning less than size * count makes libcurl stop with CURLE_WRITE_ERROR.
 private let onHeader: curl_write_callback = { data, size, count, userdata in
     let length = size * count
     let bytes = UnsafeRawBufferPointer(start: data, count: length)
-    delegate(userdata).curlReceivedHeader(String(decoding: bytes, as: UTF8.self).trimmed)
+    let line = String(decoding: bytes, as: UTF8.self).trimmed
+    let box = box(userdata)
+    guard !box.refusesRedirect(line), box.delegate.curlReceivedHeader(line) else { return 0 }
     return length
 }
 
 /// CURLOPT_XFERINFOFUNCTION: non-zero aborts with CURLE_ABORTED_BY_CALLBACK.
-private let onProgress: curl_xferinfo_callback = { userdata, expected, downloaded, _, _ in
-    delegate(userdata).curlProgress(downloaded: Int64(downloaded), expected: Int64(expected)) ? 0 : 1
+private let onProgress: curl_xferinfo_callback = { userdata, _, _, _, _ in
+    delegate(userdata).curlProgress() ? 0 : 1
 }
 
 /// A struct curl_slist built with curl_slist_append, freed with curl_slist_free_all.

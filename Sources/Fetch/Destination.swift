@@ -37,11 +37,10 @@ struct Destination {
         return etag.isEmpty ? nil : etag
     }
 
-    /// Moves the finished partial file over the installed one. The old ETag
-    /// goes first and the new one is written last, so a crash in between
-    /// never pairs an ETag with the wrong file.
-    func install(_ part: PartFile, mode: mode_t, etag: String?, keepETag: Bool) throws(FetchError) {
-        try part.finish(mode: mode)
+    /// Moves the finished partial file (see PartFile.finish) over the
+    /// installed one. The old ETag goes first and the new one is written
+    /// last, so a crash in between never pairs an ETag with the wrong file.
+    func install(_ part: PartFile, etag: String?, keepETag: Bool) throws(FetchError) {
         try POSIXFile.remove(etagPath)
         try POSIXFile.rename(part.path, to: path)
         if keepETag, let etag {

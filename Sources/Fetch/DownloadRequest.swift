@@ -16,6 +16,26 @@ public struct DownloadRequest: Sendable {
     public var revalidation: Revalidation
     /// Extra request headers, e.g. ["Coder-Session-Token": "..."].
     public var headers: [String: String]
+    /// Largest file accepted, a resumed prefix included: a larger announced
+    /// size fails before the body, a body without one is cut at the limit
+    /// (FetchError.tooLarge). 2 GiB by default.
+    public var maxBytes: Int64
+    /// Runs on the complete file, after the SHA-256 check and with its final
+    /// mode, before it replaces the destination; given the partial file's
+    /// path. Throwing refuses the file: it is removed, the destination and
+    /// its ETag stay as they were, and download() throws FetchError.refused.
+    /// E.g. check that a binary is an executable for this machine, not an
+    /// HTML error page served with 200.
+    public var verify: (@Sendable (_ completePartPath: String) async throws -> Void)?
+    /// Sees the file's bytes while it downloads (see DownloadConsumer).
+    public var consumer: (any DownloadConsumer)? {
+        get { consumerBox?.consumer }
+        set { consumerBox = newValue.map(ConsumerBox.init) }
+    }
+    private var consumerBox: ConsumerBox?
+
+    /// 2 GiB.
+    public static let defaultMaxBytes: Int64 = 2_147_483_648
 
     public init(
         url: String,
@@ -23,7 +43,10 @@ public struct DownloadRequest: Sendable {
         expectedSHA256: String? = nil,
         mode: mode_t = 0o644,
         revalidation: Revalidation = .storedETag,
-        headers: [String: String] = [:]
+        headers: [String: String] = [:],
+        maxBytes: Int64 = DownloadRequest.defaultMaxBytes,
+        verify: (@Sendable (_ completePartPath: String) async throws -> Void)? = nil,
+        consumer: (any DownloadConsumer)? = nil
     ) {
         self.url = url
         self.destination = destination
@@ -31,6 +54,9 @@ public struct DownloadRequest: Sendable {
         self.mode = mode
         self.revalidation = revalidation
         self.headers = headers
+        self.maxBytes = maxBytes
+        self.verify = verify
+        self.consumer = consumer
     }
 }
 

@@ -8,10 +8,11 @@ public struct DownloadSettings: Sendable {
     public var lowSpeedLimit: Int
     /// Rounded up to whole seconds (CURLOPT_LOW_SPEED_TIME).
     public var lowSpeedTime: Duration
-    /// Limit on each attempt as a whole (CURLOPT_TIMEOUT_MS); nil for none,
-    /// since large files on slow links legitimately take long and the
-    /// low-speed limit already catches stalls. Cancel the task for an
-    /// overall deadline.
+    /// Deadline of each attempt as a whole (CURLOPT_TIMEOUT_MS), 30 minutes
+    /// by default: a server that keeps sending just above the low-speed
+    /// limit cannot hold a download forever. A timed-out attempt is retried,
+    /// resuming where it stopped; nil for no deadline. Cancel the task for a
+    /// deadline on the whole download.
     public var attemptTimeout: Duration?
     /// Redirects followed before giving up (CURLOPT_MAXREDIRS).
     public var maxRedirects: Int
@@ -28,7 +29,7 @@ public struct DownloadSettings: Sendable {
         connectTimeout: Duration = .seconds(30),
         lowSpeedLimit: Int = 1024,
         lowSpeedTime: Duration = .seconds(60),
-        attemptTimeout: Duration? = nil,
+        attemptTimeout: Duration? = .seconds(30 * 60),
         maxRedirects: Int = 10,
         retry: RetryPolicy = RetryPolicy(),
         extraCABundle: String? = nil,

@@ -66,79 +66,142 @@ public final class Downloader: Sendable {
         var partETag: String?  // of the bytes in the partial file, for If-Range
         var resumed = false
         var restartedAfterMismatch = false
+        let file = try ReceivedFile(try PartFile(path: destination.partPath), consumer: request.consumer)
+        // A partial file above the limit cannot be the start of an acceptable file.
+        if file.part.size > request.maxBytes { try file.truncate() }
 
         while true {
             try Task.checkCancellation()
-            let part = try PartFile(path: destination.partPath)
-            if part.size == 0 { partETag = nil }
-            resumed = resumed || part.size > 0
+            if file.part.size == 0 { partETag = nil }
+            resumed = resumed || file.part.size > 0
             attempts += 1
-            let transfer = Transfer(writingTo: part, progress: throttle)
-            let curlRequest = makeCurlRequest(request, resumeFrom: part.size,
+            let transfer = Transfer(into: file, limit: request.maxBytes, progress: throttle)
+            let curlRequest = makeCurlRequest(request, resumeFrom: file.part.size,
                                               ifNoneMatch: validator, ifRange: partETag)
             let completion = await withTaskCancellationHandler {
-                await runOnDedicatedThread { CurlEasy().perform(curlRequest, delegate: transfer) }
+                await runOnDedicatedThread { transfer.run(curlRequest) }
             } onCancel: {
                 transfer.cancel()
             }
             bytesTransferred += transfer.received
             if transfer.received > 0 { partETag = transfer.etag ?? partETag }
 
-            switch completion.failure?.kind {
-            case nil where completion.status == 304:
-                let sha256 = try Digest.hex(.sha256, ofFile: destination.path)
-                if let expected = request.expectedSHA256, !Self.same(expected, sha256) {
-                    validator = nil  // the installed file is not the wanted one: fetch it whole
-                    continue
+            let failure: FetchError
+            if let reason = transfer.stopReason {
+                switch reason {
+                case let .failed(error):
+                    throw error  // the disk or the consumer: not the server's doing
+                case .tooLarge:
+                    failure = .tooLarge(url: request.url, limit: request.maxBytes)
+                case let .invalidResponse(detail):
+                    // A server that answers a range with nonsense is not asked for one again.
+                    if transfer.resumedFrom > 0 { try file.truncate() }
+                    failure = .invalidResponse(url: request.url, detail: detail, attempts: attempts)
+                case .notTheFile:
+                    failure = .httpStatus(completion?.status ?? 0, url: request.url, attempts: attempts)
                 }
-                try POSIXFile.remove(part.path)
-                return DownloadResult(outcome: .notModified, bytesTransferred: bytesTransferred,
-                                      httpStatus: 304, etag: validator, sha256: sha256,
-                                      duration: .now - start, attempts: attempts)
-
-            case nil:
-                let sha256 = try Digest.hex(.sha256, ofFile: part.path)
-                if let expected = request.expectedSHA256, !Self.same(expected, sha256) {
-                    if resumed && !restartedAfterMismatch {
-                        // The prefix may come from an older version of the file.
-                        restartedAfterMismatch = true
-                        try part.truncate()
+            } else if let completion {
+                switch completion.failure?.kind {
+                case nil where completion.status == 304:
+                    let installed = destination.path
+                    let sha256 = try await Self.blocking { () throws(FetchError) in
+                        try Digest.hex(.sha256, ofFile: installed)
+                    }
+                    if let expected = request.expectedSHA256, !Self.same(expected, sha256) {
+                        validator = nil  // the installed file is not the wanted one: fetch it whole
                         continue
                     }
-                    try POSIXFile.remove(part.path)
-                    throw FetchError.checksumMismatch(url: request.url, expected: expected.lowercased(),
-                                                      actual: sha256)
+                    try POSIXFile.remove(file.part.path)
+                    return DownloadResult(outcome: .notModified, bytesTransferred: bytesTransferred,
+                                          httpStatus: 304, etag: validator, sha256: sha256,
+                                          duration: .now - start, attempts: attempts)
+
+                case nil where completion.status == 416 && transfer.resumedFrom > 0,
+                     .httpStatus? where completion.status == 416 && transfer.resumedFrom > 0:
+                    // The partial file is not a prefix of the current file.
+                    // (libcurl 8.21 reports this 416 as a success, 7.76 and
+                    // 7.88 as an error: the partial file might be complete,
+                    // but without its ETag or checksum it cannot be told
+                    // from a stale one of the same size.)
+                    try file.truncate()
+                    continue
+
+                case nil where !(200...299).contains(completion.status):
+                    // A 3xx without Location: no file came.
+                    failure = .httpStatus(completion.status, url: request.url, attempts: attempts)
+
+                case nil:
+                    let sha256 = try await Self.blocking { () throws(FetchError) in try file.sha256() }
+                    if let expected = request.expectedSHA256, !Self.same(expected, sha256) {
+                        if resumed && !restartedAfterMismatch {
+                            // The prefix may come from an older version of the file.
+                            restartedAfterMismatch = true
+                            try file.truncate()
+                            continue
+                        }
+                        try POSIXFile.remove(file.part.path)
+                        throw FetchError.checksumMismatch(url: request.url, expected: expected.lowercased(),
+                                                          actual: sha256)
+                    }
+                    let mode = request.mode
+                    try await Self.blocking {
+                        try file.finishConsumer()
+                        try file.part.finish(mode: mode)  // fsync: the file is durable before the rename
+                    }
+                    try await verify(file.part, request)
+                    let etag = transfer.etag ?? partETag
+                    try destination.install(file.part, etag: etag, keepETag: request.revalidation == .storedETag)
+                    throttle?.update(bytes: file.part.size, totalBytes: file.part.size, force: true)
+                    return DownloadResult(outcome: .downloaded, bytesTransferred: bytesTransferred,
+                                          httpStatus: completion.status, etag: etag, sha256: sha256,
+                                          duration: .now - start, attempts: attempts)
+
+                case .rangeIgnored?:
+                    // The server sent the whole file instead of the rest: start over.
+                    try file.truncate()
+                    continue
+
+                case .aborted? where transfer.wasCancelled:
+                    throw CancellationError()
+
+                case .bodyTooLarge?:
+                    failure = .tooLarge(url: request.url, limit: request.maxBytes)
+
+                case .redirectRefused?:
+                    let hop = completion.refusedRedirect!
+                    failure = .redirectRefused(from: hop.from, to: hop.to)
+
+                case let kind?:
+                    failure = Self.error(for: completion, kind: kind, url: request.url, attempts: attempts)
                 }
-                let etag = transfer.etag ?? partETag
-                try destination.install(part, mode: request.mode, etag: etag,
-                                        keepETag: request.revalidation == .storedETag)
-                throttle?.update(bytes: part.size, totalBytes: part.size, force: true)
-                return DownloadResult(outcome: .downloaded, bytesTransferred: bytesTransferred,
-                                      httpStatus: completion.status, etag: etag, sha256: sha256,
-                                      duration: .now - start, attempts: attempts)
-
-            case .rangeIgnored?:
-                // The server sent the whole file instead of the rest: start over.
-                try part.truncate()
-
-            case .httpStatus? where completion.status == 416 && transfer.resumedFrom > 0:
-                // The partial file is not a prefix of the current file.
-                try part.truncate()
-
-            case .aborted? where transfer.wasCancelled:
-                throw CancellationError()
-
-            case .writeFailed?:
-                throw FetchError.file(operation: "write", path: part.path, errno: part.writeError)
-
-            case let kind?:
-                let error = Self.error(for: completion, kind: kind, url: request.url, attempts: attempts)
-                failures += 1
-                guard Self.isTransient(kind, status: completion.status),
-                      failures < settings.retry.maxAttempts else { throw error }
-                try await settings.retry.sleep(
-                    settings.retry.delay(afterFailure: failures, retryAfter: transfer.retryAfter))
+            } else {
+                preconditionFailure("Transfer.run returns no completion only after recording why")
             }
+
+            if case .tooLarge = failure { try POSIXFile.remove(file.part.path) }
+            failures += 1
+            guard failure.isServerFault, failures < settings.retry.maxAttempts else { throw failure }
+            try await settings.retry.sleep(
+                settings.retry.delay(afterFailure: failures, retryAfter: transfer.retryAfter))
+        }
+    }
+
+    /// Runs `work`, which blocks (reading, hashing or flushing a large file),
+    /// on a dedicated thread, keeping the cooperative pool free.
+    private static func blocking<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        try await runOnDedicatedThread { Result { () throws(E) in try work() } }.get()
+    }
+
+    /// Runs request.verify on the finished partial file; a refusal removes it.
+    private func verify(_ part: PartFile, _ request: DownloadRequest) async throws {
+        guard let verify = request.verify else { return }
+        do {
+            try await verify(part.path)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            try POSIXFile.remove(part.path)
+            throw FetchError.refused(url: request.url, reason: "\(error)")
         }
     }
 
@@ -150,6 +213,9 @@ public final class Downloader: Sendable {
         if let expected = request.expectedSHA256,
            expected.count != 64 || !expected.allSatisfy(\.isHexDigit) {
             throw .invalidRequest("expected SHA-256 \(expected) is not 64 hex digits")
+        }
+        guard request.maxBytes > 0 else {
+            throw .invalidRequest("maxBytes \(request.maxBytes) is not a positive size")
         }
         for (name, value) in request.headers
         where name.isEmpty || name.contains(":") || (name + value).contains(where: \.isNewline) {
@@ -168,6 +234,7 @@ public final class Downloader: Sendable {
 
     private func makeCurlRequest(_ request: DownloadRequest, resumeFrom: Int64,
                                  ifNoneMatch: String?, ifRange: String?) -> CurlRequest {
+        let maxBytes = request.maxBytes
         var headers = request.headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
         if let ifNoneMatch { headers.append("If-None-Match: \(ifNoneMatch)") }
         // If-Range only takes a strong ETag.
@@ -181,21 +248,15 @@ public final class Downloader: Sendable {
             lowSpeedBytesPerSecond: settings.lowSpeedLimit,
             lowSpeedSeconds: max(1, Int(settings.lowSpeedTime.seconds.rounded(.up))),
             timeoutMilliseconds: settings.attemptTimeout.map(Self.milliseconds),
+            // libcurl counts only this response's body, and before 7.79 it
+            // fails on the Content-Length line, before the header callback
+            // can tell an impossible length (offset plus length overflows: a
+            // server fault) from a large one: on a resumed request the
+            // Transfer's own checks do the exact accounting.
+            maxBodyBytes: resumeFrom == 0 ? maxBytes : nil,
             caBundlePath: caBundle?.path,
             proxy: settings.proxy,
             userAgent: settings.userAgent)
-    }
-
-    /// Worth another attempt: the server or the network may do better later.
-    private static func isTransient(_ kind: CurlFailure.Kind, status: Int) -> Bool {
-        switch kind {
-        case .httpStatus:
-            status == 408 || status == 429 || ((500...599).contains(status) && status != 501 && status != 505)
-        case .timedOut, .interrupted, .unreachable, .tlsHandshake:
-            true
-        case .rangeIgnored, .untrustedCertificate, .tooManyRedirects, .aborted, .writeFailed, .other:
-            false
-        }
     }
 
     private static func error(for completion: CurlCompletion, kind: CurlFailure.Kind, url: String,

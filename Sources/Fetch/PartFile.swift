@@ -8,16 +8,15 @@ import Glibc
 /// file system and is atomic.
 final class PartFile {
     let path: String
-    private let fd: Int32
+    /// -1 once finish() closed it.
+    private var fd: Int32
     /// Bytes in the file, which is where a resume starts.
     private(set) var size: Int64
-    /// errno of the last failed write, for the error message.
-    private(set) var writeError: Int32 = 0
 
     /// Opens the existing partial file, or creates an empty one.
     init(path: String) throws(FetchError) {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .file(operation: "create", path: path, errno: errno) }
         let end = lseek(fd, 0, SEEK_END)
         guard end >= 0 else {
@@ -28,16 +27,30 @@ final class PartFile {
         size = Int64(end)
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
-    /// Appends body bytes; false when the disk refuses them.
-    func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Appends body bytes.
+    func append(_ bytes: UnsafeRawBufferPointer) throws(FetchError) {
         guard POSIXFile.writeAll(fd, bytes) else {
-            writeError = errno
-            return false
+            throw .file(operation: "write", path: path, errno: errno)
         }
         size += Int64(bytes.count)
-        return true
+    }
+
+    /// Hands the bytes already in the file to `body`, in order, 256 KiB at a time.
+    func replay(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while offset < size {
+            let count = pread(fd, buffer.baseAddress, Int(min(Int64(buffer.count), size - offset)), off_t(offset))
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                throw FetchError.file(operation: "read", path: path, errno: count == 0 ? EIO : errno)
+            }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            offset += Int64(count)
+        }
     }
 
     /// Empties the file, for a download that must start again from byte 0.
@@ -48,9 +61,13 @@ final class PartFile {
         size = 0
     }
 
-    /// Flushes the content to disk and sets the mode it will be installed with.
+    /// Sets the mode the file will be installed with, flushes it to disk and
+    /// closes it: a file still open for writing cannot be executed (ETXTBSY),
+    /// and a verify hook may run it.
     func finish(mode: mode_t) throws(FetchError) {
         guard fchmod(fd, mode) == 0 else { throw .file(operation: "chmod", path: path, errno: errno) }
         guard fsync(fd) == 0 else { throw .file(operation: "fsync", path: path, errno: errno) }
+        close(fd)
+        fd = -1
     }
 }

@@ -4,9 +4,9 @@ import Glibc
 #endif
 
 /// Exponential backoff with jitter, capped in delay and in attempts. Only
-/// transient failures are retried (5xx, 408, 429, DNS, connect, TLS
-/// handshake, timeouts, cut transfers); a cut transfer's retry resumes where
-/// it stopped.
+/// server faults are retried (FetchError.isServerFault: 5xx, 408, 429, DNS,
+/// connect, TLS handshake, timeouts, cut transfers, impossible sizes); a cut
+/// transfer's retry resumes where it stopped.
 public struct RetryPolicy: Sendable {
     /// Failed attempts allowed before giving up, the first included.
     public var maxAttempts: Int

@@ -29,7 +29,7 @@ enum DaemonInstall {
             self = kind
         }
 
-        var format: DistributionPreset.PackageFormat? {
+        var format: PackageFormat? {
             switch self {
             case .deb: .deb
             case .rpm: .rpm

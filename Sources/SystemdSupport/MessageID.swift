@@ -10,6 +10,10 @@ public enum MessageID: String, Sendable, CaseIterable {
     case componentFailed = "6953ba44686c479ebe233dd6324d390f"
     case componentRestarted = "82a585ea00a557507af43d7c98667a75"
     case componentUnhealthy = "6b814c6098316fb250aa43e0b3711568"
+    /// Converging failed because of a server or a passing local fault; retried.
+    case componentWaiting = "fc440114db304b478141054c9d588e77"
+    /// A component it needs has failed.
+    case componentBlocked = "9f432a5c887f48dd92bec819a5c47e24"
     case downloadStarted = "dc5655de04ff1e824d65a0485d3b7b84"
     case downloadFinished = "f8e25c30aaac6d9ea6c408efa40a95ec"
     case downloadFailed = "ea3735de08c683f09a5bbfd346e08cbc"

@@ -8,6 +8,6 @@ struct CoderVMBootstrap: AsyncParsableCommand {
         commandName: "coder-vm-bootstrap",
         abstract: "Turns a KubeVirt VM into a Coder workspace: SSH, docker, code-server and the Coder agent, supervised under systemd.",
         version: BuildInfo.version,
-        subcommands: [RunCommand.self, StatusCommand.self, CheckConfigCommand.self, RefreshAgentCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, CheckConfigCommand.self, PrepareStartCommand.self]
     )
 }

@@ -45,7 +45,7 @@ final class CommandLineTests: XCTestCase {
         let copy = try specFile(String(contentsOfFile: example, encoding: .utf8))
         let result = try run(["check-config", copy])
         XCTAssertEqual(result.status, 0, result.output)
-        XCTAssertTrue(result.output.contains("valid; components: ssh docker code-server agent"), result.output)
+        XCTAssertTrue(result.output.contains("valid; components: user ssh docker code-server agent"), result.output)
     }
 
     func testInvalidSpecExits78WithEveryFieldPath() throws {

@@ -20,6 +20,9 @@ final class FaultServer {
     /// Directory the server serves /files/NAME from.
     let root: URL
     let port: Int
+    /// Plain HTTP port of the control endpoints (a second listener when
+    /// serving HTTPS).
+    private let controlPort: Int
     /// PEM of the CA that signed the server certificate, when serving HTTPS.
     let caCertificate: String?
     private let process = Process()
@@ -49,17 +52,18 @@ final class FaultServer {
         }
         process.standardOutput = output
         try process.run()
-        // The server prints its port once it listens.
+        // The server prints its port (and control port) once it listens.
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let chunk = output.fileHandleForReading.availableData
             guard !chunk.isEmpty else { throw ServerError.exitedEarly }
             line += chunk
         }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ServerError.noPort(String(decoding: line, as: UTF8.self))
-        }
+        let text = String(decoding: line, as: UTF8.self)
+        let ports = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        guard let port = ports.first else { throw ServerError.noPort(text) }
         self.port = port
+        controlPort = ports.count > 1 ? ports[1] : port
     }
 
     enum ServerError: Error {
@@ -115,7 +119,7 @@ final class FaultServer {
     }
 
     private func get(_ path: String) async throws -> Data {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: url(path))!)
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(controlPort)\(path)")!)
         return data
     }
 

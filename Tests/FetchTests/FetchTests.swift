@@ -3,23 +3,7 @@ import Foundation
 import XCTest
 @testable import Fetch
 
-final class FetchTests: XCTestCase {
-    private var server: FaultServer!
-    private var directory: URL!
-    private let content = randomBytes(300_000)
-
-    override func setUp() async throws {
-        server = try FaultServer()
-        try server.serve("a.bin", content)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() async throws {
-        server.stop()
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class FetchTests: FetchTestCase {
     // MARK: scenarios
 
     func testRetriesAfter503ThenSucceeds() async throws {
@@ -127,7 +111,11 @@ final class FetchTests: XCTestCase {
             XCTAssertEqual(error, .checksumMismatch(url: server.url("/files/a.bin"), expected: wrong, actual: actual))
             XCTAssertTrue(error.description.contains(wrong) && error.description.contains(actual),
                           error.description)
+            XCTAssertTrue(error.description.contains("codeServer.sha256"), "says what to fix: \(error)")
+            XCTAssertFalse(error.isServerFault, "fetching again gives the same file")
         }
+        let requestCount = try await server.requests().count
+        XCTAssertEqual(requestCount, 1, "a checksum mismatch is not retried")
         XCTAssertEqual(try read(destination), old, "old file kept byte for byte")
         XCTAssertFalse(exists(partPath("code-server")))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["code-server"])
@@ -199,6 +187,7 @@ final class FetchTests: XCTestCase {
             XCTFail("404 must fail")
         } catch let error as FetchError {
             XCTAssertEqual(error, .httpStatus(404, url: url, attempts: 1))
+            XCTAssertFalse(error.isServerFault)
             XCTAssertTrue(error.description.contains("404"), error.description)
             XCTAssertTrue(error.description.contains(url), error.description)
         }
@@ -222,6 +211,7 @@ final class FetchTests: XCTestCase {
                 return XCTFail("expected .timedOut, got \(error)")
             }
             XCTAssertEqual(attempts, 2, "timeouts are retried")
+            XCTAssertTrue(error.isServerFault)
         }
         XCTAssertFalse(exists(path("agent")))
     }
@@ -325,6 +315,7 @@ final class FetchTests: XCTestCase {
             XCTAssertEqual(code, 60, "CURLE_PEER_FAILED_VERIFICATION")
             XCTAssertEqual(attempts, 1, "not retried")
             XCTAssertTrue(error.description.contains("CA bundle"), error.description)
+            XCTAssertFalse(error.isServerFault, "an untrusted certificate stays untrusted")
         }
 
         var settings = Self.fastSettings
@@ -345,6 +336,27 @@ final class FetchTests: XCTestCase {
         XCTAssertEqual(policy.delay(afterFailure: 1, retryAfter: .seconds(60), random: 0), .seconds(5))
     }
 
+    func testHasherFollowsTheWriterAcrossAReset() throws {
+        let part = try PartFile(path: path(".big.part"))
+        let hasher = try FileHasher(path: part.path, size: 0)
+        defer { hasher.stop() }
+        let stale = randomBytes(1_500_000)
+        let fresh = randomBytes(3_700_000)  // several of the hasher's 1 MiB steps
+        func append(_ bytes: [UInt8]) throws {
+            for start in stride(from: 0, to: bytes.count, by: 70_000) {
+                try bytes[start..<min(start + 70_000, bytes.count)].withUnsafeBytes { try part.append($0) }
+                hasher.advance(to: part.size)
+            }
+        }
+
+        try append(stale)
+        hasher.reset()
+        try part.truncate()
+        try append(fresh)
+
+        XCTAssertEqual(try hasher.sha256(), Digest.hex(.sha256, of: fresh))
+    }
+
     func testDigestsMatchKnownVectors() {
         XCTAssertEqual(Digest.hex(.sha256, of: Array("abc".utf8)),
                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
@@ -358,38 +370,4 @@ final class FetchTests: XCTestCase {
         XCTAssertTrue(FetchError.httpStatus(503, url: "https://x/y", attempts: 5).description
             .contains("after 5 attempts"))
     }
-
-    // MARK: helpers
-
-    private static let fastSettings = DownloadSettings(
-        connectTimeout: .seconds(5),
-        retry: RetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
-        proxy: .direct)
-
-    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-    private func partPath(_ name: String) -> String { path(".\(name).part") }
-    private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
-    private func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
-
-    private func mode(_ path: String) throws -> Int {
-        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
-    }
-
-    private func inode(_ path: String) throws -> Int {
-        (try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int) ?? -1
-    }
-}
-
-private func randomBytes(_ count: Int) -> [UInt8] {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-}
-
-/// Values appended from any thread (progress and sleep callbacks).
-final class Recorder<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Value] = []
-
-    func append(_ value: Value) { lock.withLock { stored.append(value) } }
-    var values: [Value] { lock.withLock { stored } }
 }

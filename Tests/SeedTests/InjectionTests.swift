@@ -35,20 +35,30 @@ final class InjectionTests: XCTestCase {
     /// The full example with `text` (adapted to what each field allows) in
     /// every free-text field.
     static func hostileTree(_ text: String) throws -> JSONValue {
-        let oneLine = String(text.map { $0.isNewline ? " " : $0 })
-        let noSpace = String(text.filter { !$0.isWhitespace && !$0.isNewline && $0 != "," })
+        // The validator refuses control characters everywhere but in PEM (line breaks and tabs there).
+        func withoutControls(_ text: String, keeping kept: Set<Unicode.Scalar> = []) -> String {
+            let refused: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
+            return String(String.UnicodeScalarView(text.unicodeScalars.filter { kept.contains($0) || !refused.contains($0.properties.generalCategory) }))
+        }
+        let oneLine = withoutControls(String(text.map { $0.isNewline ? " " : $0 }))
+        let noSpace = String(oneLine.filter { !$0.isWhitespace && $0 != "," })
+        // CODER_AGENT_HEADER is one comma-separated value; NO_PROXY entries are host names or addresses; PHC hashes have their alphabet.
+        let headerValue = oneLine.filter { !",\"\\".contains($0) }
+        let host = noSpace.filter { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:/[]*_".contains($0)) }
+        let phc = noSpace.filter { $0.isASCII && ($0.isLetter || $0.isNumber || "$=,+/.-".contains($0)) }
         var tree = try SpecTreeParser.parse(try SpecFixtures.example("full.yaml"))
         let pem = try SpecFixtures.caCertificate()
-        tree[keys: "user", "shell"] = .string("/bin/" + oneLine)
+        tree[keys: "user", "shell"] = .string("/bin/" + oneLine.filter { $0 != ":" })
         tree[keys: "user", "sshAuthorizedKeys"] = .array([.string(SpecFixtures.key + " " + oneLine),
                                                            .string("command=\"\(oneLine.replacingOccurrences(of: "\"", with: ""))\" " + SpecFixtures.key)])
         tree[keys: "coder", "token"] = .string("t" + noSpace)
-        tree[keys: "coder", "agentHeaders"] = .object(["X-Tenant": .string(oneLine), "X-Other": .string("v" + oneLine)])
-        tree[keys: "coder", "caCertificates"] = .array([.string(text + "\n" + pem + text)])
-        tree[keys: "coder", "proxy", "noProxy"] = .array([.string("h" + noSpace), "localhost"])
+        tree[keys: "coder", "agentHeaders"] = .object(["X-Tenant": .string(headerValue), "X-Other": .string("v" + headerValue)])
+        let pemText = withoutControls(text, keeping: ["\n", "\r", "\t"])
+        tree[keys: "coder", "caCertificates"] = .array([.string(pemText + "\n" + pem + pemText)])
+        tree[keys: "coder", "proxy", "noProxy"] = .array([.string("h" + host), "localhost"])
         tree[keys: "codeServer", "installedPath"] = .string("/opt/" + oneLine)
         tree[keys: "codeServer", "auth"] = "password"
-        tree[keys: "codeServer", "hashedPassword"] = .string("$argon2id$" + text)
+        tree[keys: "codeServer", "hashedPassword"] = .string("$argon2id$" + phc)
         tree[keys: "codeServer", "settings"] = .object([text: .string(text), "nested": .object([text: .array([.string(text)])])])
         tree[keys: "network"] = .object(["version": .int(2), "ethernets": .object([
             "eth0": .object(["dhcp4": .bool(true), "nameservers": .object(["search": .array([.string(text)])])]),

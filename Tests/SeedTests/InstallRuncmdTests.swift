@@ -12,7 +12,8 @@ import WorkspaceSpec
 final class InstallRuncmdTests: XCTestCase {
     /// SHA-256 of what the stub curl downloads.
     static let stubDigest = "e2c0f267f36e94a4f4b7cef943f84aa4f73ea884b61a12d1fbe28810fa2a52f2"
-    static let hostilePath = "/a'b/$(touch${IFS}/tmp/pwned)/`id`/c;d|e&f\"g\\h/coder-vm-bootstrap"
+    /// As hostile as a URL the validator accepts can be (RFC 3986 characters only: no quotes, backquotes, backslashes or braces).
+    static let hostilePath = "/a'b/$(touch$IFS/tmp/pwned)/c;d&e=f!g*h+i,j/coder-vm-bootstrap"
 
     struct Run: Decodable {
         struct Call: Decodable, Equatable {
@@ -82,7 +83,7 @@ final class InstallRuncmdTests: XCTestCase {
             ("arch", ".pkg.tar.zst", { ["pacman", "-U", "--noconfirm", $0] }),
         ]
         for (presetName, suffix, install) in cases {
-            let url = "https://dl.example.com" + Self.hostilePath + suffix + "?sig='x'&t=\"1\"#frag"
+            let url = "https://dl.example.com" + Self.hostilePath + suffix + "?sig='x'&t=$(id)#frag"
             let spec = try spec(url: url)
             XCTAssertEqual(spec.install?.packageURL, url, "the validator lets this URL through")
             let run = try run(spec, preset: .named(presetName)!).run

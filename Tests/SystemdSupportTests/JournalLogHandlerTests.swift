@@ -85,7 +85,7 @@ final class JournalLogHandlerTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: "/run/systemd/system"), Journal.isAvailable,
               FileManager.default.isExecutableFile(atPath: "/usr/bin/journalctl")
         else {
-            throw XCTSkip("needs a running journald; runs in the nspawn system tests")
+            throw XCTSkip("needs a running journald; Tests/system/test_systemd_support_in_container.py runs it in a booted container")
         }
         let run = UUID().uuidString
         let logger = Logger(label: "bootstrap") {

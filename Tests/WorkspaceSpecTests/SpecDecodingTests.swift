@@ -36,8 +36,8 @@ final class SpecDecodingTests: XCTestCase {
         XCTAssertNil(spec.coder)
         XCTAssertEqual(spec.codeServer.bindAddress, "127.0.0.1:13337")
         XCTAssertEqual(spec.ssh, SSHSettings(enabled: true, port: 22, passwordAuthentication: false, permitRootLogin: false))
-        XCTAssertEqual(spec.enabledComponents, [.ssh, .docker, .codeServer])
-        XCTAssertEqual(spec.requiredComponents, [.ssh, .docker, .codeServer])
+        XCTAssertEqual(spec.enabledComponents, [.user, .ssh, .docker, .codeServer])
+        XCTAssertEqual(spec.requiredComponents, [.user, .ssh, .docker, .codeServer])
     }
 
     func testEncodedSpecDecodesToTheSameSpec() throws {

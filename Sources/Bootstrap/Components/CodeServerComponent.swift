@@ -4,125 +4,140 @@ import FoundationEssentials
 import Foundation
 #endif
 import Fetch
-import Glibc
+import HostSystem
 import WorkspaceSpec
 
 /// code-server from its release tarball, unpacked once per version under
-/// /opt/code-server/<version> and kept across reboots (never /tmp), run as
-/// the user by `code-server@<user>.service` on the spec's address.
+/// /opt/code-server/<version>-<arch> and kept across reboots (never /tmp),
+/// run as the user by `code-server@<user>.service` on the spec's address.
 /// Healthy when `GET /healthz` answers 200; `"status":"expired"` there only
 /// means nobody used it lately.
 public struct CodeServerComponent: Component {
     public let name = ComponentName.codeServer
-    public let unit: String
+    public let unit: String?
+    public let needs: Set<ComponentName> = [.user]
     let settings: CodeServerSettings
-    let user: String
+    let userName: String
 
     public init(spec: WorkspaceSpec) {
         settings = spec.codeServer
-        user = spec.user.name
+        userName = spec.user.name
         unit = "code-server@\(spec.user.name).service"
     }
 
     public func converge(_ context: ComponentContext) async throws -> Bool {
-        let root = context.paths.codeServerRoot
+        let user = try context.workspaceUser()
         let release = try await installRelease(context)
-        var changed = try pointCurrent(at: release, root: root)
-        var environment = "CODE_SERVER_BIND_ADDR=\(settings.bindAddress)\nCODE_SERVER_AUTH=\(settings.auth.rawValue)\n"
-        if let hash = settings.hashedPassword { environment += "HASHED_PASSWORD=\(hash)\n" }
-        changed = try AtomicFile.write(environment, to: context.paths.codeServerEnvironmentFile(user: user), mode: 0o600) || changed
-        try writeSettingsIfMissing(context)
+        let root = try Directory.system(context.paths.codeServerRoot, creating: .init())
+        var changed = try root.pointLink("current", at: release)
+        var environment = EnvironmentFile(comment: "Managed by coder-vm-bootstrap from the workspace spec (codeServer section).")
+        try environment.set("CODE_SERVER_BIND_ADDR", settings.bindAddress)
+        try environment.set("CODE_SERVER_AUTH", settings.auth.rawValue)
+        if let hash = settings.hashedPassword { try environment.set("HASHED_PASSWORD", hash) }
+        let environmentFolder = try Directory.system(context.paths.environmentFolder("code-server"), creating: .init())
+        changed = try environmentFolder.writeFile("\(userName).env", text: environment.text, mode: 0o600) || changed
+        try writeSettingsIfMissing(context, user: user)
         return changed
     }
 
     public func probe() async -> ProbeResult {
-        let port = HostPort(settings.bindAddress)?.port ?? 13337
-        return await Probe.http(.tcp(host: "127.0.0.1", port: port), path: "/healthz", accept: { $0 == 200 })
+        return await Probe.http(Self.probeEndpoint(settings.bindAddress), path: "/healthz", accept: { $0 == 200 })
+    }
+
+    /// Where to reach code-server from this machine: its own address when it
+    /// is bound to one (an IPv6 literal or localhost included), loopback when
+    /// it listens everywhere.
+    static func probeEndpoint(_ bindAddress: String) -> NetworkEndpoint {
+        guard let bind = HostPort(bindAddress) else { return .tcp(host: "127.0.0.1", port: 13337) }
+        switch bind.host {
+        case "0.0.0.0", "localhost": return .tcp(host: "127.0.0.1", port: bind.port)
+        case "::", "[::]": return .tcp(host: "::1", port: bind.port)
+        default: return .tcp(host: bind.host, port: bind.port)
+        }
+    }
+
+    /// Installs the spec's extensions that are missing, as the user, after
+    /// code-server is up: it never delays readiness.
+    public func afterReady(_ context: ComponentContext) async {
+        guard !settings.extensions.isEmpty, let user = try? context.workspaceUser() else { return }
+        let binary = "\(context.paths.codeServerRoot)/current/bin/code-server"
+        let installed = (try? await HostCommand([binary, "--list-extensions"], user: user).run()) ?? ""
+        let present = Set(installed.split(separator: "\n").map { $0.lowercased() })
+        var added = 0
+        for id in settings.extensions where !present.contains(id.split(separator: "@").first.map { $0.lowercased() } ?? id) {
+            context.report("installing extension \(id)")
+            do {
+                try await HostCommand([binary, "--install-extension", id], user: user, deadline: .seconds(300)).run()
+                added += 1
+                context.logger.info("installed extension \(id)", metadata: ["component": "code-server", "stage": "extensions"])
+            } catch {
+                context.logger.warning("extension \(id) not installed: \(error)", metadata: ["component": "code-server", "stage": "extensions"])
+            }
+        }
+        context.report("extensions: \(added) installed, \(settings.extensions.count) asked for")
     }
 
     /// The folder holding `bin/code-server`: the baked-in one, the one
     /// installed on an earlier boot, or a fresh download.
     private func installRelease(_ context: ComponentContext) async throws -> String {
         if let baked = settings.installedPath {
-            guard access("\(baked)/bin/code-server", X_OK) == 0 else {
-                throw ComponentError("codeServer.installedPath \(baked) has no bin/code-server; fix the path or drop it to download \(settings.version)")
+            let folder = try? Directory.system(baked).descend("bin")
+            guard (try? folder?.status("code-server"))??.isExecutableFile == true else {
+                throw ComponentError(.configuration, "codeServer.installedPath \(baked) has no bin/code-server; fix the path or drop it to download \(settings.version)")
             }
             return baked
         }
         let arch = try CPUArchitecture.auto.resolved()
-        let root = context.paths.codeServerRoot
-        let release = "\(root)/\(settings.version)-\(arch.rawValue)"
-        if access("\(release)/bin/code-server", X_OK) == 0 { return release }
+        if let refusal = settings.unpinnedDownloadRefusal(arch: arch) { throw ComponentError(.configuration, refusal) }
+        let root = try Directory.system(context.paths.codeServerRoot, creating: .init())
+        let releaseName = "\(settings.version)-\(arch.rawValue)"
+        if try Self.holdsRelease(root, releaseName) { return root.childPath(releaseName) }
 
-        // A crash halfway leaves at most a resumable .part download and a
-        // half-unpacked staging folder, which is removed here.
-        let staging = "\(root)/.staging-\(settings.version)-\(arch.rawValue)"
-        try await HostCommand(["rm", "-rf", staging]).run()
-        try AtomicFile.makeDirectories(staging)
-        let tarball = "\(context.paths.state)/downloads/code-server-\(settings.version)-linux-\(arch.rawValue).tar.gz"
-        try AtomicFile.makeDirectories("\(context.paths.state)/downloads")
-        _ = try await context.downloads.download(
-            DownloadRequest(url: settings.downloadURL(arch: arch), destination: tarball,
-                            expectedSHA256: settings.sha256[arch.rawValue], mode: 0o644, revalidation: .never),
-            what: "code-server \(settings.version)", report: context.report)
-        context.report("unpacking code-server \(settings.version)")
-        try await HostCommand(["tar", "-xzf", tarball, "-C", staging, "--strip-components=1", "--no-same-owner"]).run()
-        guard access("\(staging)/bin/code-server", X_OK) == 0 else {
-            throw ComponentError("\(settings.downloadURL(arch: arch)) has no bin/code-server inside; check codeServer.downloadURL")
+        // The tarball is unpacked while it downloads, member by member (never
+        // `tar` as root). A crash halfway leaves a resumable .part download,
+        // which is unpacked again from disk before the download continues,
+        // and a staging folder, which is emptied first.
+        let stagingName = ".staging-\(releaseName)"
+        try root.removeTree(stagingName)
+        let staging = try root.child(stagingName, creating: .init(mode: 0o700))
+        let downloads = try Directory.system(context.paths.downloads, creating: .init(mode: 0o700))
+        let tarballName = "code-server-\(settings.version)-linux-\(arch.rawValue).tar.gz"
+        let url = settings.downloadURL(arch: arch)
+        var request = DownloadRequest(url: url, destination: downloads.childPath(tarballName),
+                                      expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never)
+        request.consumer = try UnpackingConsumer(into: staging, policy: ArchivePolicy(stripComponents: 1))
+        do {
+            _ = try await context.downloads.download(request, what: "code-server \(settings.version)", events: context.events)
+        } catch let error as ArchiveError {
+            throw ComponentError(.configuration, "the code-server tarball from \(DownloadService.shown(url)) cannot be installed: \(error)")
         }
-        guard rename(staging, release) == 0 else {
-            throw ComponentError("cannot move \(staging) to \(release): \(String(cString: strerror(errno)))")
+        guard try Self.holdsRelease(root, stagingName) else {
+            throw ComponentError(.configuration, "\(DownloadService.shown(url)) has no bin/code-server inside; check codeServer.downloadURL")
         }
-        AtomicFile.syncDirectory(root)
-        unlink(tarball)
-        return release
+        try root.child(stagingName).setAttributes(mode: 0o755)
+        try root.rename(stagingName, to: releaseName)
+        try root.sync()
+        try downloads.remove(tarballName)
+        return root.childPath(releaseName)
     }
 
-    /// /opt/code-server/current -> the release in use, swapped atomically.
-    private func pointCurrent(at release: String, root: String) throws -> Bool {
-        let current = "\(root)/current"
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink(current, &buffer, buffer.count - 1)
-        if length > 0, String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) == release { return false }
-        let temporary = "\(root)/.current.tmp"
-        unlink(temporary)
-        guard symlink(release, temporary) == 0, rename(temporary, current) == 0 else {
-            throw ComponentError("cannot point \(current) at \(release): \(String(cString: strerror(errno)))")
-        }
-        return true
+    private static func holdsRelease(_ root: Directory, _ name: String) throws -> Bool {
+        guard let release = try? root.child(name), let bin = try? release.child("bin") else { return false }
+        return try bin.status("code-server")?.isExecutableFile ?? false
     }
 
     /// The spec's settings become the user's settings.json only when they
-    /// have none: what people change in the editor is theirs to keep.
-    private func writeSettingsIfMissing(_ context: ComponentContext) throws {
+    /// have none: what people change in the editor is theirs to keep. The
+    /// folders are walked and made from the home folder down without
+    /// following any link the user may have planted, and owned by the user.
+    private func writeSettingsIfMissing(_ context: ComponentContext, user: UserIdentity) throws {
         guard !settings.settings.isEmpty else { return }
-        let folder = "\(context.user.home)/.local/share/code-server/User"
-        let file = "\(folder)/settings.json"
-        guard access(file, F_OK) != 0 else { return }
+        let home = FilePathParts(user.home)
+        let owned = Directory.Creation(mode: 0o755, owner: user.ownership)
+        let folder = try Directory.system(home.directory).child(home.name).descend(".local/share/code-server/User", creating: owned)
+        guard try folder.status("settings.json") == nil else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? encoder.encode(settings.settings) else { return }
-        for directory in [".local", ".local/share", ".local/share/code-server", ".local/share/code-server/User"] {
-            let path = "\(context.user.home)/\(directory)"
-            if mkdir(path, 0o755) == 0 { chown(path, context.user.uid, context.user.gid) }
-        }
-        try AtomicFile.write(Array(data), to: file, mode: 0o644, owner: (context.user.uid, context.user.gid))
-    }
-
-    /// Installs the spec's extensions that are missing, as the user. Runs in
-    /// the background after code-server is up: never blocks readiness.
-    func installExtensions(_ context: ComponentContext) async {
-        let binary = "\(context.paths.codeServerRoot)/current/bin/code-server"
-        let installed = (try? await HostCommand([binary, "--list-extensions"], user: context.user).run()) ?? ""
-        let present = Set(installed.split(separator: "\n").map { $0.lowercased() })
-        for id in settings.extensions where !present.contains(id.split(separator: "@").first.map { $0.lowercased() } ?? id) {
-            context.report("installing extension \(id)")
-            do {
-                try await HostCommand([binary, "--install-extension", id], user: context.user).run()
-                context.logger.info("installed extension \(id)", metadata: ["component": "code-server", "stage": "extensions"])
-            } catch {
-                context.logger.warning("extension \(id) not installed: \(error)", metadata: ["component": "code-server", "stage": "extensions"])
-            }
-        }
+        try folder.writeFile("settings.json", Array(try encoder.encode(settings.settings)), mode: 0o644, owner: user.ownership)
     }
 }

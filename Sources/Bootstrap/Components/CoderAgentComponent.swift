@@ -1,130 +1,175 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Fetch
-import Glibc
+import HostSystem
 import WorkspaceSpec
 
 /// The Coder agent, downloaded from the deployment it belongs to and run as
 /// the user by `coder-agent@<user>.service`.
 ///
 /// Tokens: Coder mints one per workspace build, so the token in force is the
-/// one that came with this boot's spec. It is written to a 0600 file owned by
-/// the user under /run (gone at power-off) and reaches the agent through
+/// one that came with this boot's spec. It is written to a 0600 file of the
+/// user's under /run (gone at power-off), in a root-owned folder only the
+/// user's group may enter, and reaches the agent through
 /// CODER_AGENT_TOKEN_FILE, never argv or the environment file. A changed
 /// token restarts the agent.
 ///
 /// The binary is revalidated with the ETag Coder serves (the file's SHA-1),
-/// so a warm boot costs one 304, and the unit's ExecStartPre runs
-/// `coder-vm-bootstrap refresh-agent` so every restart picks up a Coder upgrade.
+/// so a warm boot costs one 304. A new body must be a program for this
+/// machine and print "Coder" for `--version` run as the user before it
+/// replaces the working binary; when the server cannot be reached, the
+/// binary that is there is started anyway.
 public struct CoderAgentComponent: Component {
     public let name = ComponentName.agent
-    public let unit: String
+    public let unit: String?
+    public let needs: Set<ComponentName> = [.user]
+    public let usesSecrets = true
     let coder: CoderSettings
-    let user: String
-    /// The agent's own debug server (CODER_AGENT_DEBUG_ADDRESS), our probe target.
-    static let debugAddress = HostPort("127.0.0.1:2113")!
-    /// A binary checked this recently is not checked again by ExecStartPre.
+    let userName: String
+    /// The agent's own debug server (CODER_AGENT_DEBUG_ADDRESS), the probe's target.
+    static let debugAddress = CoderSettings.agentDebugAddress
+    /// A binary checked this recently is not checked again before a start.
     static let freshness: Duration = .seconds(60)
 
     public init(spec: WorkspaceSpec, coder: CoderSettings) {
         self.coder = coder
-        user = spec.user.name
+        userName = spec.user.name
         unit = "coder-agent@\(spec.user.name).service"
     }
 
     public func converge(_ context: ComponentContext) async throws -> Bool {
-        let paths = context.paths
-        var changed = try writeToken(context)
-        changed = try AtomicFile.write(environment(context), to: paths.agentEnvironmentFile(user: user), mode: 0o600) || changed
-        context.report("checking the agent binary at \(coder.effectiveAgentURL)")
-        changed = try await Self.refreshBinary(coder: coder, paths: paths, downloads: context.downloads, report: context.report) || changed
-        return changed
+        let user = try context.workspaceUser()
+        var changed = try writeToken(context, user: user)
+        let environmentFolder = try Directory.system(context.paths.environmentFolder("agent"), creating: .init())
+        changed = try environmentFolder.writeFile("\(userName).env", text: try environment(context).text, mode: 0o600) || changed
+        context.report("checking the agent binary at \(DownloadService.host(of: coder.effectiveAgentURL))")
+        return try await refreshOrKeep(context, user: user) || changed
     }
 
     public func probe() async -> ProbeResult {
         await Probe.http(.tcp(host: Self.debugAddress.host, port: Self.debugAddress.port), path: "/debug/manifest")
     }
 
-    /// Downloads `<agent url>/bin/coder-linux-<arch>` when the server has a
-    /// different one than the file here (If-None-Match), and checks that it
-    /// runs. Returns whether the binary changed.
-    public static func refreshBinary(coder: CoderSettings, paths: Paths, downloads: DownloadService,
-                                     report: @escaping @Sendable (String) -> Void) async throws -> Bool {
-        let arch = try coder.arch.resolved()
-        try AtomicFile.makeDirectories(FilePathParts(path: paths.agentBinary).directory)
-        let result = try await downloads.download(
-            DownloadRequest(url: "\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue)", destination: paths.agentBinary,
-                            mode: 0o755, revalidation: .storedETag),
-            what: "coder agent", report: report)
-        touch(checkedStamp(paths))
-        guard result.outcome != .notModified else { return false }
-        let version = try await HostCommand([paths.agentBinary, "--version"]).run()
-        guard version.contains("Coder") else {
-            throw ComponentError("\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue) is not a Coder agent (`--version` printed \"\(version.prefix(60))\"); check coder.agentURL")
+    /// Before every start of the agent (its unit's ExecStartPre, systemd's
+    /// own restarts included): revalidate the binary unless the daemon just
+    /// did, so a Coder upgrade reaches the VM; never keep a binary that is
+    /// there from starting.
+    public func prepareStart(_ context: ComponentContext) async throws {
+        let folder = try Directory.system(context.paths.agentFolder, creating: .init())
+        if let checked = try folder.status(Self.checkedStamp), Machine.now - checked.modified < Int(Self.freshness.components.seconds) {
+            return
         }
-        return true
+        _ = try await refreshOrKeep(context, user: try context.workspaceUser())
     }
 
-    /// Whether the binary was checked within `freshness` (by the daemon just
-    /// before it started the unit).
-    public static func checkedRecently(_ paths: Paths) -> Bool {
-        var info = stat()
-        guard stat(checkedStamp(paths), &info) == 0 else { return false }
-        return time(nil) - info.st_mtim.tv_sec < Int(freshness.components.seconds)
+    /// Refreshes the binary; when the server is at fault and a binary is
+    /// there, reports it and keeps that one. Returns whether the binary changed.
+    private func refreshOrKeep(_ context: ComponentContext, user: UserIdentity) async throws -> Bool {
+        do {
+            return try await refreshBinary(context, user: user)
+        } catch let error as ComponentError where error.kind == .server {
+            let binary = FilePathParts(context.paths.agentBinary)
+            guard let installed = try Directory.system(binary.directory).status(binary.name), installed.isExecutableFile else { throw error }
+            context.report("keeping the agent binary that is there: \(error)")
+            context.logger.warning("could not revalidate the agent binary, starting the one that is there: \(error)",
+                                   metadata: ["component": "agent", "stage": "download"])
+            return false
+        }
     }
 
-    static func checkedStamp(_ paths: Paths) -> String { "\(paths.runtime)/agent/binary-checked" }
-
-    private static func touch(_ path: String) {
-        try? AtomicFile.makeDirectories(FilePathParts(path: path).directory)
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        if fd >= 0 { futimens(fd, nil); close(fd) }
+    /// Downloads `<agent url>/bin/coder-linux-<arch>` when the server has a
+    /// different one than the file here (If-None-Match). Returns whether the
+    /// binary changed.
+    private func refreshBinary(_ context: ComponentContext, user: UserIdentity) async throws -> Bool {
+        let arch = try coder.arch.resolved()
+        let folder = try Directory.system(context.paths.agentFolder, creating: .init())
+        let url = "\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue)"
+        var request = DownloadRequest(url: url, destination: context.paths.agentBinary, mode: 0o755, revalidation: .storedETag)
+        // Checked before it replaces the binary that works.
+        request.verify = { part in try await Self.verify(FilePathParts(part), from: url, user: user) }
+        let result = try await context.downloads.download(request, what: "coder agent", events: context.events)
+        try folder.writeFile(Self.checkedStamp, text: "", mode: 0o644)
+        return result.outcome != .notModified
     }
 
-    private func writeToken(_ context: ComponentContext) throws -> Bool {
+    /// The body must be a program for this machine (not an HTML error page)
+    /// that prints "Coder" for `--version`, run as the user with a deadline
+    /// (never as root: the body is the server's).
+    static func verify(_ file: FilePathParts, from url: String, user: UserIdentity) async throws {
+        let folder = try Directory.system(file.directory)
+        let name = file.name
+        let head = try folder.openFile(name).prefix(256)
+        guard ExecutableFormat(prefix: head).runsHere else {
+            let start = String(decoding: head.prefix(40).map { $0 < 0x20 || $0 > 0x7E ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
+            throw ComponentError(.server, "\(DownloadService.shown(url)) did not send a program for this machine (it starts \"\(start)\"); "
+                + "check coder.agentURL and that the Coder server serves its agent binaries")
+        }
+        let version: String
+        do {
+            version = try await HostCommand([folder.childPath(name), "--version"], user: user, deadline: .seconds(15), outputLimit: 4096).run()
+        } catch {
+            throw ComponentError(.server, "the agent binary from \(DownloadService.shown(url)) does not run: \(error)")
+        }
+        guard version.contains("Coder") else {
+            throw ComponentError(.server, "\(DownloadService.shown(url)) is not a Coder agent (`--version` printed \"\(version.prefix(60))\"); check coder.agentURL")
+        }
+    }
+
+    static let checkedStamp = ".checked"
+
+    /// The token of this boot in a file of the user's, in a folder of root's
+    /// that only the user's group may enter (the user cannot plant links there).
+    private func writeToken(_ context: ComponentContext, user: UserIdentity) throws -> Bool {
         guard coder.auth == .token else { return false }
         let token: String
         if let inline = coder.token {
             token = inline
-        } else if let file = coder.tokenFile, let data = FileManager.default.contents(atPath: file) {
-            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: "\n")
+        } else if let path = coder.tokenFile {
+            let file = FilePathParts(path)
+            guard let bytes = try Directory.system(file.directory).readFile(file.name, limit: 4096) else {
+                throw ComponentError(.configuration, "coder.tokenFile \(path) does not exist")
+            }
+            token = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
         } else {
-            throw ComponentError("coder.tokenFile \(coder.tokenFile ?? "") cannot be read")
+            throw ComponentError(.configuration, "coder.token or coder.tokenFile is needed with auth: token")
         }
-        let path = context.paths.agentTokenFile(user: user)
-        try AtomicFile.makeDirectories(FilePathParts(path: path).directory, mode: 0o755)
-        // The folder is the user's too, so nobody else can even list it.
-        chown(FilePathParts(path: path).directory, context.user.uid, context.user.gid)
-        chmod(FilePathParts(path: path).directory, 0o700)
-        return try AtomicFile.write(token + "\n", to: path, mode: 0o600, owner: (context.user.uid, context.user.gid))
+        let tokenFolder = FilePathParts(context.paths.agentTokenFolder(user: userName))
+        let folder = try Directory.system(tokenFolder.directory, creating: .init()).child(tokenFolder.name, creating: .init(mode: 0o750))
+        var changed = try folder.setAttributes(mode: 0o750, owner: Ownership(uid: 0, gid: user.gid))
+        changed = try folder.writeFile("token", text: token + "\n", mode: 0o600, owner: user.ownership) || changed
+        return changed
     }
 
     /// The unit's EnvironmentFile: where to connect and how, never the token itself.
-    func environment(_ context: ComponentContext) -> String {
-        var lines = [
-            "CODER_AGENT_URL=\(coder.effectiveAgentURL)",
-            "CODER_AGENT_AUTH=\(coder.auth.rawValue)",
-            "CODER_AGENT_DEBUG_ADDRESS=\(Self.debugAddress.host):\(Self.debugAddress.port)",
-            "CODER_AGENT_LOG_DIR=/var/log/coder-agent/\(user)",
-        ]
-        if coder.auth == .token { lines.append("CODER_AGENT_TOKEN_FILE=\(context.paths.agentTokenFile(user: user))") }
+    func environment(_ context: ComponentContext) throws -> EnvironmentFile {
+        var file = EnvironmentFile(comment: "Managed by coder-vm-bootstrap from the workspace spec (coder section).")
+        try file.set("CODER_AGENT_URL", coder.effectiveAgentURL)
+        try file.set("CODER_AGENT_AUTH", coder.auth.rawValue)
+        try file.set("CODER_AGENT_DEBUG_ADDRESS", "\(Self.debugAddress.host):\(Self.debugAddress.port)")
+        try file.set("CODER_AGENT_LOG_DIR", "/var/log/coder-agent/\(userName)")
+        // The unit keeps the agent itself out of the OOM killer's way
+        // (OOMScoreAdjust=-900); this makes the agent give the shells and
+        // builds it starts a normal score again instead of inheriting it.
+        try file.set("CODER_PROC_PRIO_MGMT", "1")
+        if coder.auth == .token { try file.set("CODER_AGENT_TOKEN_FILE", context.paths.agentTokenFile(user: userName)) }
         if !coder.agentHeaders.isEmpty {
-            lines.append("CODER_AGENT_HEADER=" + coder.agentHeaders.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+            try file.set("CODER_AGENT_HEADER", coder.agentHeaders.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
         }
         if let proxy = coder.proxy {
-            if let http = proxy.http { lines += ["HTTP_PROXY=\(http)", "http_proxy=\(http)"] }
-            if let https = proxy.https { lines += ["HTTPS_PROXY=\(https)", "https_proxy=\(https)"] }
+            if let http = proxy.http { try file.set("HTTP_PROXY", http); try file.set("http_proxy", http) }
+            if let https = proxy.https { try file.set("HTTPS_PROXY", https); try file.set("https_proxy", https) }
             if !proxy.noProxy.isEmpty {
                 let list = proxy.noProxy.joined(separator: ",")
-                lines += ["NO_PROXY=\(list)", "no_proxy=\(list)"]
+                try file.set("NO_PROXY", list)
+                try file.set("no_proxy", list)
             }
         }
-        if !coder.caCertificates.isEmpty, let bundle = context.distro?.caBundle {
-            lines.append("SSL_CERT_FILE=\(bundle)")
-        }
-        return lines.joined(separator: "\n") + "\n"
+        if !coder.caCertificates.isEmpty, let bundle = context.distro?.caBundle { try file.set("SSL_CERT_FILE", bundle) }
+        return file
+    }
+}
+
+extension String {
+    /// Without leading and trailing white space and line breaks (a token file's newline).
+    var trimmingWhitespace: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

@@ -41,9 +41,12 @@ public struct HTTPRequestHead: Equatable, Sendable {
         return HTTPRequestHead(method: method, path: path)
     }
 
-    /// Index just past the blank line that ends the head (CRLF CRLF, or LF LF).
-    private static func headEnd(_ bytes: [UInt8]) -> Int? {
-        var index = 0
+    /// Index just past the blank line that ends the head (CRLF CRLF, or LF
+    /// LF), looking from `start` on. A reader that gets the head in pieces
+    /// passes where its last look ended, less 2 (a blank line cut in two),
+    /// so each byte is looked at a bounded number of times.
+    static func headEnd(_ bytes: [UInt8], from start: Int = 0) -> Int? {
+        var index = max(0, start)
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "\n") {
                 if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") { return index + 2 }

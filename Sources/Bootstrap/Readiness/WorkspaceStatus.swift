@@ -7,8 +7,10 @@ import WorkspaceSpec
 
 /// Where a component is in its life; shown by `status`, `/status` and journal entries.
 public enum ComponentState: String, Codable, Sendable {
-    /// Waiting for what it depends on.
+    /// Waiting for the components it needs.
     case pending
+    /// A component it needs has failed; it waits for that one to recover.
+    case blocked
     /// Making the machine match the spec (packages, files, downloads).
     case converging
     /// Its unit was started; waiting for the first healthy probe.
@@ -17,7 +19,8 @@ public enum ComponentState: String, Codable, Sendable {
     /// Probes fail; it will be restarted if this goes on.
     case unhealthy
     case restarting
-    /// Gave up: the restart budget is spent or converging failed.
+    /// Gave up until the cooldown: the restart budget is spent or converging
+    /// failed in a way trying again at once will not fix.
     case failed
     /// Turned off in the spec.
     case disabled
@@ -43,6 +46,16 @@ public struct ComponentProgress: Codable, Equatable, Sendable {
     public var fraction: Double? {
         guard let totalBytes, totalBytes > 0 else { return nil }
         return min(1, Double(bytes) / Double(totalBytes))
+    }
+
+    /// "downloading code-server 4.96.4: 41% of 120 MB", for STATUS.
+    public var line: String {
+        guard let fraction, let totalBytes else { return "downloading \(what): \(Self.megabytes(bytes)) so far" }
+        return "downloading \(what): \(Int(fraction * 100))% of \(Self.megabytes(totalBytes))"
+    }
+
+    static func megabytes(_ bytes: Int64) -> String {
+        bytes >= 10_000_000 ? "\(bytes / 1_000_000) MB" : "\(Double(bytes / 100_000) / 10) MB"
     }
 }
 
@@ -97,6 +110,8 @@ public struct WorkspaceStatus: Codable, Equatable, Sendable {
     public var specPath: String?
     public var host: String?
     public var notes: [String] = []
+    /// The daemon's own stages before the components (spec read, ...).
+    public var stages: [StageTiming] = []
 
     /// The phase that follows from the components: failed when a required one
     /// failed, starting while any enabled one has not come up yet, degraded
@@ -104,9 +119,46 @@ public struct WorkspaceStatus: Codable, Equatable, Sendable {
     /// only wait for the required ones: see `isReady`.)
     public static func phase(of components: [ComponentStatus]) -> Phase {
         let enabled = components.filter { $0.state != .disabled }
-        if enabled.contains(where: { $0.required && $0.state == .failed }) { return .failed }
+        if enabled.contains(where: { $0.required && ($0.state == .failed || $0.state == .blocked) }) { return .failed }
         if enabled.contains(where: { [.pending, .converging, .starting].contains($0.state) }) { return .starting }
         return enabled.allSatisfy { $0.state == .ready } ? .ready : .degraded
+    }
+
+    /// What the network may see (`/status` on the readiness port): no
+    /// journal lines, and no URL query strings (a signed URL's credentials)
+    /// in any text. The local `status` command keeps full detail.
+    public var networkView: WorkspaceStatus {
+        var view = self
+        view.notes = notes.map(Self.withoutURLQueries)
+        for index in view.components.indices {
+            view.components[index].journalTail = nil
+            view.components[index].detail = components[index].detail.map(Self.withoutURLQueries)
+            view.components[index].lastError = components[index].lastError.map(Self.withoutURLQueries)
+        }
+        view.summary = Self.withoutURLQueries(summary)
+        return view
+    }
+
+    /// Every `?query` or `#fragment` of an http(s) URL in `text` cut off.
+    static func withoutURLQueries(_ text: String) -> String {
+        var out = ""
+        var inURL = false
+        var skipping = false
+        var index = text.startIndex
+        while index < text.endIndex {
+            let rest = text[index...]
+            if !inURL, rest.hasPrefix("http://") || rest.hasPrefix("https://") { inURL = true }
+            let character = text[index]
+            if character.isWhitespace || character == "\"" || character == ")" || character == "," {
+                inURL = false
+                skipping = false
+            } else if inURL, character == "?" || character == "#" {
+                skipping = true
+            }
+            if !skipping { out.append(character) }
+            index = text.index(after: index)
+        }
+        return out
     }
 
     /// What /readyz answers: every required component is healthy now.

@@ -1,168 +1,301 @@
-import Glibc
-import Logging
-import SystemdSupport
 import WorkspaceSpec
 
-/// Brings one component up and keeps it healthy: converge, start its unit,
-/// wait for the first healthy probe, then probe on an interval and restart
-/// it (with backoff and a budget) when it is dead or hung. systemd already
-/// restarts a process that exits; this adds what systemd cannot see.
-struct Supervisor: Sendable {
+/// Brings one component up and keeps it healthy, the same way for every
+/// component: wait for what it needs, converge, start its unit, wait for
+/// the first healthy probe, then probe on an interval and restart it (with
+/// backoff and a budget) when it is dead or hung. systemd already restarts
+/// a process that exits; this adds what systemd cannot see. Everything that
+/// happens is an event (`ComponentEvent`); the supervisor keeps no status
+/// of its own.
+public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
     let component: any Component
     let context: ComponentContext
-    let units: UnitManager
-    let board: StatusBoard
-    let policy: RestartPolicy
-    /// Called once after the first healthy probe (code-server's extensions).
-    var afterFirstReady: (@Sendable () async -> Void)?
+    let units: any UnitControl
+    let events: any ComponentEventSink
+    let gate: DependencyGate
+    let policy: SupervisionPolicy
+    let clock: C
+    let liveness: Liveness<C>?
+    /// 0..<1, for the backoff's jitter (tests give a constant).
+    let random: @Sendable () -> Double
+
+    public init(component: any Component, context: ComponentContext, units: any UnitControl,
+                events: any ComponentEventSink, gate: DependencyGate, policy: SupervisionPolicy, clock: C,
+                liveness: Liveness<C>? = nil, random: @escaping @Sendable () -> Double = { .random(in: 0..<1) }) {
+        self.component = component
+        self.context = context
+        self.units = units
+        self.events = events
+        self.gate = gate
+        self.policy = policy
+        self.clock = clock
+        self.liveness = liveness
+        self.random = random
+    }
 
     private var name: ComponentName { component.name }
-    private var logger: Logger {
-        var logger = context.logger
-        logger[metadataKey: "component"] = .string(name.rawValue)
-        return logger
+
+    /// Runs until cancelled. The component's `afterReady` work runs as a
+    /// child task once it is first healthy, beside the supervision.
+    public func run() async {
+        let (firstReady, signal) = AsyncStream<Void>.makeStream()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { signal.finish() }
+                try? await self.supervise(onFirstReady: { signal.yield() })
+            }
+            for await _ in firstReady {
+                group.addTask { await self.component.afterReady(self.context) }
+                break
+            }
+        }
+        liveness?.release(name)
     }
 
-    func run() async {
-        var history = RestartHistory()
-        var firstReady = true
+    /// Why a running unit is about to be restarted.
+    private enum Stop: Error {
+        case unhealthy(String)
+        case budgetSpent(String)
+    }
+
+    private struct Progress {
+        var history = RestartHistory<C.Instant>()
         var systemdRestartsSeen: UInt32 = 0
-        while !Task.isCancelled {
+        var firstReady = true
+        var bootUnitsEnabled = false
+        var faultsInARow = 0
+        /// The unit is running but broken: kill and restart it on the next bring-up.
+        var needsRestart = false
+    }
+
+    private func supervise(onFirstReady: @Sendable () -> Void) async throws {
+        try await waitForNeeds()
+        var progress = Progress()
+        while true {
+            try Task.checkCancellation()
+            guard let changed = try await convergeOnce(&progress) else { continue }
             do {
-                try await bringUp(restart: !firstReady, &systemdRestartsSeen, &history)
-                if firstReady, let afterFirstReady {
-                    firstReady = false
-                    Task { await afterFirstReady() }
+                if let unit = component.unit {
+                    try await bringUp(unit, restart: progress.needsRestart, changed: changed, &progress)
+                } else {
+                    try await confirmHealthy(&progress)
                 }
-                firstReady = false
-                try await watch(&systemdRestartsSeen, &history)
-            } catch is CancellationError {
-                return
-            } catch is BudgetSpent {
-                await markFailed()
-                history.reset()
-                try? await Task.sleep(for: policy.cooldown)
-                continue
-            } catch {
-                await board.update(name) { $0.state = .unhealthy; $0.lastError = "\(error)" }
-                logger.warning("\(error)", metadata: ["stage": "supervise", MessageID.metadataKey: .messageID(.componentUnhealthy)])
+                progress.needsRestart = false
+                if progress.firstReady {
+                    progress.firstReady = false
+                    onFirstReady()
+                }
+                try await watch(&progress)
+            } catch let stop as Stop {
+                try await recover(from: stop, &progress)
             }
-            // Unhealthy, hung or failed to come up: restart within the budget.
-            let allowed = history.record(at: .now, policy: policy)
-            if !allowed {
-                await markFailed()
-                history.reset()
-                try? await Task.sleep(for: policy.cooldown)
-                continue
-            }
-            let delay = policy.backoff(beforeRestart: history.countInWindow)
-            await board.update(name) {
-                $0.state = .restarting
-                $0.restarts += 1
-                $0.detail = "restarting in \(Int(Double(delay.components.seconds).rounded(.up))) s"
-            }
-            logger.notice("restarting \(component.unit) (restart \(history.countInWindow) of \(policy.budget) allowed in \(policy.window))",
-                          metadata: ["stage": "restart", MessageID.metadataKey: .messageID(.componentRestarted)])
-            do { try await Task.sleep(for: delay) } catch { return }
         }
     }
 
-    /// Converge, (re)start the unit, wait for the first healthy probe.
-    private func bringUp(restart: Bool, _ systemdRestartsSeen: inout UInt32, _ history: inout RestartHistory) async throws {
-        let begin = ContinuousClock.now
-        await board.update(name) { $0.state = .converging; $0.detail = "converging" }
-        let changed = try await component.converge(context)
-        let converged = ContinuousClock.now
-        await board.update(name) {
-            $0.state = .starting
-            $0.detail = "starting \(component.unit)"
-            $0.stages.append(StageTiming(stage: "converge", milliseconds: StatusBoard.milliseconds(converged - begin)))
+    // MARK: Needs
+
+    /// Pending until every component in `needs` is ready; blocked (and
+    /// still waiting) while one of them has failed.
+    private func waitForNeeds() async throws {
+        var last: ComponentEvent?
+        while !component.needs.isEmpty {
+            let (standings, version) = gate.standings(of: component.needs)
+            let notReady = standings.filter { $0.value != .ready }
+            if notReady.isEmpty { return }
+            let event: ComponentEvent
+            if let (failed, standing) = notReady.sorted(by: { $0.key < $1.key }).first(where: { if case .failed = $0.value { true } else { false } }),
+               case .failed(let reason) = standing {
+                event = .blocked(by: failed, reason: reason)
+            } else {
+                event = .pending(waitingFor: notReady.keys.sorted())
+            }
+            if event != last { record(event) }
+            last = event
+            liveness?.release(name)  // waiting on others is not being stuck
+            await gate.change(after: version)
+            try Task.checkCancellation()
         }
-        let state = try await units.activeState(of: component.unit)
-        if restart || (changed && state == .active) {
-            // A hung process ignores SIGTERM: kill it outright first.
-            if restart { try? await units.killUnit(component.unit, signal: SIGKILL) }
-            try? await units.resetFailed(component.unit)
-            try await units.restart(component.unit)
-        } else if state != .active && state != .activating {
-            try? await units.resetFailed(component.unit)
-            try await units.start(component.unit)
+    }
+
+    // MARK: Converge
+
+    /// Converges once; nil when it failed (the wait before the next try is
+    /// over by then), else whether something the unit uses changed.
+    private func convergeOnce(_ progress: inout Progress) async throws -> Bool? {
+        let begin = clock.now
+        record(.converging)
+        promise(policy.convergeAllowance)
+        let changed: Bool
+        do {
+            changed = try await component.converge(context)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let failure = ComponentError.classify(error)
+            switch failure.kind {
+            case .server, .local:
+                // Not a crash: wait and try again, without spending the budget.
+                progress.faultsInARow += 1
+                let delay = policy.serverRetry.delay(after: progress.faultsInARow, random: random())
+                record(.waiting(reason: failure.description, retryIn: delay, attempt: progress.faultsInARow))
+                try await sleep(delay)
+            case .configuration:
+                progress.faultsInARow = 0
+                record(.failed(lastError: failure.description, journalTail: nil, retryIn: policy.cooldown))
+                gate.set(name, .failed(failure.description))
+                try await sleep(policy.cooldown)
+            }
+            return nil
         }
-        systemdRestartsSeen = (try? await units.restartCount(of: component.unit)) ?? 0
-        let deadline = ContinuousClock.now + policy.startTimeout
-        var last = ProbeResult.unhealthy("no probe yet")
-        while ContinuousClock.now < deadline {
+        progress.faultsInARow = 0
+        record(.stage("converge", begin.duration(to: clock.now)))
+        if !progress.bootUnitsEnabled, !component.bootUnits.isEmpty {
+            promise(policy.unitCallAllowance)
+            do {
+                try await units.enable(component.bootUnits)
+                progress.bootUnitsEnabled = true
+            } catch {
+                record(.progress("could not enable \(component.bootUnits.joined(separator: " ")) at boot: \(error)"))
+            }
+        }
+        return changed
+    }
+
+    // MARK: Start
+
+    /// (Re)starts the unit as needed and waits for its first healthy probe.
+    private func bringUp(_ unit: String, restart: Bool, changed: Bool, _ progress: inout Progress) async throws {
+        let begin = clock.now
+        promise(policy.unitCallAllowance)
+        let active = try await units.activeState(of: unit)
+        if restart {
+            // A hung program may ignore SIGTERM: kill it outright first.
+            try? await units.kill(unit, signal: policy.hungSignal)
+            try? await units.resetFailed(unit)
+            try await units.restart(unit)
+            record(.restarted(bySystemd: false, count: 1))
+        } else if changed, active == .active {
+            try await units.restart(unit)
+        } else if active != .active, active != .activating {
+            try? await units.resetFailed(unit)
+            try await units.start(unit)
+        }
+        record(.started(unit: unit))
+        progress.systemdRestartsSeen = (try? await units.restartCount(of: unit)) ?? 0
+        let deadline = clock.now.advanced(by: policy.startTimeout)
+        var last = ProbeResult.unhealthy("no answer yet")
+        while clock.now < deadline {
             // A unit that exits while starting up spends the budget too.
-            try await countSystemdRestarts(&systemdRestartsSeen, &history)
+            try await countSystemdRestarts(unit, &progress)
+            promise(policy.probeAllowance)
             last = await component.probe()
             if last == .healthy { break }
-            try await Task.sleep(for: policy.startupProbeInterval)
+            try await sleep(policy.startupProbeInterval)
         }
         guard last == .healthy else {
-            if case .unhealthy(let reason) = last { throw ComponentError("\(component.unit) did not become healthy within \(policy.startTimeout): \(reason)") }
-            return
+            throw Stop.unhealthy("\(unit) did not become healthy within \(policy.startTimeout): \(Self.reason(last))")
         }
-        let healthy = ContinuousClock.now
-        await board.update(name) {
-            $0.state = .ready
-            $0.detail = nil
-            $0.lastError = nil
-            $0.stages.append(StageTiming(stage: "start", milliseconds: StatusBoard.milliseconds(healthy - converged)))
-        }
-        logger.info("\(name.rawValue) is ready", metadata: [
-            "stage": "ready", "duration_ms": "\(StatusBoard.milliseconds(healthy - begin))",
-            MessageID.metadataKey: .messageID(.componentReady)])
+        record(.stage("start", begin.duration(to: clock.now)))
+        becameHealthy(&progress)
     }
 
-    /// Probes until `failureThreshold` probes in a row fail; counts the
-    /// restarts systemd did on its own (a crash it already healed).
-    private func watch(_ systemdRestartsSeen: inout UInt32, _ history: inout RestartHistory) async throws {
+    /// A component without a unit is healthy once converged and probed.
+    private func confirmHealthy(_ progress: inout Progress) async throws {
+        promise(policy.probeAllowance)
+        let result = await component.probe()
+        guard result == .healthy else { throw Stop.unhealthy(Self.reason(result)) }
+        becameHealthy(&progress)
+    }
+
+    private func becameHealthy(_ progress: inout Progress) {
+        record(.healthy(first: progress.firstReady))
+        gate.set(name, .ready)
+    }
+
+    // MARK: Watch
+
+    /// Probes until `failuresBeforeUnhealthy` probes in a row fail; counts
+    /// the restarts systemd makes by itself (a crash it already healed).
+    private func watch(_ progress: inout Progress) async throws {
         var failures = 0
         while true {
-            try await Task.sleep(for: policy.probeInterval)
-            try await countSystemdRestarts(&systemdRestartsSeen, &history)
+            try await sleep(policy.probeInterval)
+            if let unit = component.unit { try await countSystemdRestarts(unit, &progress) }
+            promise(policy.probeAllowance)
             switch await component.probe() {
             case .healthy:
-                if failures > 0 { await board.update(name) { $0.state = .ready; $0.detail = nil } }
+                if failures > 0 { record(.healthy(first: false)) }
                 failures = 0
             case .unhealthy(let reason):
                 failures += 1
-                await board.update(name) {
-                    $0.state = .unhealthy
-                    $0.detail = "probe failed \(failures) of \(policy.failureThreshold) times: \(reason)"
-                }
-                if failures >= policy.failureThreshold { throw ComponentError(reason) }
+                record(.unhealthy(reason: reason, failures: failures, threshold: policy.failuresBeforeUnhealthy))
+                if failures >= policy.failuresBeforeUnhealthy { throw Stop.unhealthy(reason) }
             }
         }
     }
 
-    /// Adds the restarts systemd did by itself (Restart=always healing a
-    /// crash) since the last look to the count shown and to the budget.
-    private func countSystemdRestarts(_ seen: inout UInt32, _ history: inout RestartHistory) async throws {
-        let restarts = (try? await units.restartCount(of: component.unit)) ?? seen
-        guard restarts > seen else { return }
-        let extra = Int(restarts - seen)
-        seen = restarts
-        await board.update(name) { $0.restarts += extra }
-        logger.notice("systemd restarted \(component.unit) \(extra) time(s)", metadata: [
-            "stage": "supervise", MessageID.metadataKey: .messageID(.componentRestarted)])
-        for _ in 0..<extra where !history.record(at: .now, policy: policy) {
-            await board.update(name) { $0.lastError = "\(component.unit) keeps exiting (\(history.countInWindow) restarts in \(policy.window))" }
-            throw BudgetSpent()
+    /// Adds the restarts systemd made by itself since the last look to the
+    /// budget; throws when the budget is spent.
+    private func countSystemdRestarts(_ unit: String, _ progress: inout Progress) async throws {
+        promise(policy.unitCallAllowance)
+        let restarts = (try? await units.restartCount(of: unit)) ?? progress.systemdRestartsSeen
+        guard restarts > progress.systemdRestartsSeen else { return }
+        let extra = Int(restarts - progress.systemdRestartsSeen)
+        progress.systemdRestartsSeen = restarts
+        record(.restarted(bySystemd: true, count: extra))
+        var allowed = true
+        for _ in 0..<extra { allowed = progress.history.record(at: clock.now, budget: policy.budget) && allowed }
+        if !allowed {
+            throw Stop.budgetSpent("\(unit) keeps exiting (\(progress.history.count) restarts within \(policy.budget.window))")
         }
     }
 
-    private struct BudgetSpent: Error {}
+    // MARK: Recover
 
-    private func markFailed() async {
-        let tail = (try? await HostCommand(["journalctl", "--unit", component.unit, "--lines", "10", "--no-pager", "--output", "cat"]).run())
-            .map { $0.split(separator: "\n").suffix(10).map(String.init) }
-        await board.update(name) {
-            $0.state = .failed
-            $0.detail = nil
-            $0.journalTail = tail
+    /// Restarts within the budget, with backoff; once it is spent, reports
+    /// the component failed with its journal's last lines and waits for the
+    /// cooldown before starting over.
+    private func recover(from stop: Stop, _ progress: inout Progress) async throws {
+        let reason: String
+        var spent = false
+        switch stop {
+        case .unhealthy(let why):
+            reason = why
+            spent = !progress.history.record(at: clock.now, budget: policy.budget)
+        case .budgetSpent(let why):
+            reason = why
+            spent = true
         }
-        logger.error("\(component.unit) failed: restart budget of \(policy.budget) in \(policy.window) spent; trying again in \(policy.cooldown)",
-                     metadata: ["stage": "supervise", MessageID.metadataKey: .messageID(.componentFailed)])
+        progress.needsRestart = true
+        if spent {
+            promise(policy.unitCallAllowance)
+            var tail: [String]?
+            if let unit = component.unit { tail = await units.journalTail(of: unit, lines: 10) }
+            let message = "\(reason); restart budget of \(policy.budget.restarts) in \(policy.budget.window) spent"
+            record(.failed(lastError: message, journalTail: tail, retryIn: policy.cooldown))
+            gate.set(name, .failed(message))
+            try await sleep(policy.cooldown)
+            progress.history.reset()
+            return
+        }
+        let delay = policy.restartBackoff.delay(after: progress.history.count, random: random())
+        record(.restarting(reason: reason, after: delay, restart: progress.history.count, budget: policy.budget.restarts))
+        try await sleep(delay)
+    }
+
+    // MARK: Helpers
+
+    private func record(_ event: ComponentEvent) { events.record(event, for: name) }
+
+    private func promise(_ duration: Duration) { liveness?.promise(name, within: duration) }
+
+    private func sleep(_ duration: Duration) async throws {
+        promise(duration)
+        try await clock.sleep(for: duration)
+    }
+
+    private static func reason(_ result: ProbeResult) -> String {
+        if case .unhealthy(let reason) = result { return reason }
+        return "healthy"
     }
 }

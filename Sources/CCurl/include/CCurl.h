@@ -43,6 +43,14 @@ CURLcode ccurl_setopt_write_callback(CURL *handle, CURLoption option, curl_write
 /// curl_easy_setopt(CURLOPT_XFERINFOFUNCTION).
 CURLcode ccurl_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callback callback);
 
+/// curl_easy_setopt(CURLOPT_PROTOCOLS_STR, "http,https") and
+/// curl_easy_setopt(CURLOPT_REDIR_PROTOCOLS_STR, "https" or "http,https");
+/// on a libcurl older than 7.85, which answers CURLE_UNKNOWN_OPTION to those,
+/// the bitmask options CURLOPT_PROTOCOLS and CURLOPT_REDIR_PROTOCOLS instead
+/// (EL 9 ships 7.76). Redirects may only go to https when
+/// `redirect_https_only` is non-zero.
+CURLcode ccurl_setopt_web_protocols(CURL *handle, int redirect_https_only);
+
 // curl_easy_getinfo() is variadic too.
 
 /// curl_easy_getinfo() for CURLINFO_LONG items.

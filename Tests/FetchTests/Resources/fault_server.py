@@ -3,7 +3,9 @@
 
 Usage: fault_server.py --root DIR [--cert PEM --key PEM]
 Binds 127.0.0.1 on a free port and prints the port on stdout; speaks HTTPS
-when given a certificate.
+when given a certificate, and then also listens in plain HTTP on a second
+port, printed after the first on the same line, for the control endpoints
+(the test's URLSession does not know the private CA).
 
 GET /files/NAME serves DIR/NAME with Range, If-Range and If-None-Match
 support and a strong ETag ("<sha1 hex>"). Query parameters inject faults,
@@ -16,7 +18,17 @@ counted per exact path and query (the "key"):
   chunk=B&delay=MS  send the body in B-byte chunks, MS milliseconds apart
   barrier=GROUP:N   hold the response until N requests naming the same
                     GROUP have arrived (at most 10 s), to prove concurrency
-GET /redirect?to=PATH[&code=302] redirects to PATH.
+  endless=1         200 without Content-Length: zeros until the client
+                    hangs up (the body ends only with the connection)
+  length=N          announce Content-Length N whatever the body's size,
+                    send the body, then close the connection
+  hugelength=1      on a 206, announce Content-Length 9223372036854775807
+                    (2^63 - 1) with a truthful Content-Range
+  html=1            answer every request with 200 and an HTML error page,
+                    the way a captive portal or a misrouted proxy does
+GET /redirect?to=URL[&code=302] redirects to URL (a path, or absolute with
+any scheme: http://, https://, ftp://, file://); without `to`, the 3xx has
+no Location and a small HTML body instead.
 
 Control endpoints (not logged):
   GET /_control/log    JSON list, one object per request: method, path,
@@ -102,14 +114,37 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/redirect":
             self.record["status"] = int(query.get("code", "302"))
             self.send_response(self.record["status"])
-            self.send_header("Location", query["to"])
-            self.send_header("Content-Length", "0")
-            return self.end_headers()
+            body = b"" if "to" in query else b"<html>pick one</html>\n"
+            if "to" in query:
+                self.send_header("Location", query["to"])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self.send_body(body)
 
         if "fail" in query:
             code, count = (int(x) for x in query["fail"].split(":"))
             if seen < count:
                 return self.send_error_body(code, {"Retry-After": "0"})
+
+        if "html" in query:
+            page = b"<!DOCTYPE html>\n<html><body><h1>Sign in to continue</h1></body></html>\n"
+            self.record["status"] = 200
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            return self.send_body(page)
+
+        if "endless" in query:
+            self.record["status"] = 200
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            zeros = bytes(65536)
+            while True:
+                self.send_body(zeros)
 
         if not url.path.startswith("/files/"):
             return self.send_error_body(404)
@@ -138,7 +173,14 @@ class Handler(BaseHTTPRequestHandler):
         self.record["status"] = status
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body) - start))
+        if "length" in query:
+            self.send_header("Content-Length", query["length"])
+            self.close_connection = True
+        elif "hugelength" in query and status == 206:
+            self.send_header("Content-Length", str(2**63 - 1))
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(body) - start))
         self.send_header("ETag", etag)
         self.send_header("Accept-Ranges", "none" if "norange" in query else "bytes")
         if status == 206:
@@ -198,11 +240,16 @@ def main():
     Handler.root = args.root
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    ports = [server.server_address[1]]
     if args.cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.cert, args.key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    print(server.server_address[1], flush=True)
+        control = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        control.daemon_threads = True
+        threading.Thread(target=control.serve_forever, daemon=True).start()
+        ports.append(control.server_address[1])
+    print(" ".join(map(str, ports)), flush=True)
     server.serve_forever()
 
 

@@ -1,0 +1,64 @@
+#include "CZlib.h"
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+
+// The subset of zlib the daemon uses, filled by dlsym().
+static struct {
+    const char *(*version)(void);
+    int (*inflate_init2_)(z_stream *stream, int window_bits, const char *version, int stream_size);
+    int (*inflate)(z_stream *stream, int flush);
+    int (*inflate_reset)(z_stream *stream);
+    int (*inflate_end)(z_stream *stream);
+} lib;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_status = -1;
+static char load_error[512];
+
+#define RESOLVE(field, symbol)                                                 \
+    do {                                                                       \
+        *(void **)(&lib.field) = dlsym(handle, symbol);                        \
+        if (!lib.field) {                                                      \
+            snprintf(load_error, sizeof load_error,                            \
+                     "libz.so.1 has no symbol %s", symbol);                    \
+            return;                                                            \
+        }                                                                      \
+    } while (0)
+
+static void load(void) {
+    void *handle = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error, "%s", why ? why : "dlopen(libz.so.1) failed");
+        return;
+    }
+    RESOLVE(version, "zlibVersion");
+    RESOLVE(inflate_init2_, "inflateInit2_");
+    RESOLVE(inflate, "inflate");
+    RESOLVE(inflate_reset, "inflateReset");
+    RESOLVE(inflate_end, "inflateEnd");
+    load_status = 0;
+}
+
+int czlib_load(void) {
+    pthread_once(&load_once, load);
+    return load_status;
+}
+
+const char *czlib_load_error(void) {
+    pthread_once(&load_once, load);
+    return load_status == 0 ? NULL : load_error;
+}
+
+const char *czlib_version(void) { return lib.version(); }
+
+int czlib_inflate_init_gzip(z_stream *stream) {
+    // The version and struct size let the loaded zlib refuse (Z_VERSION_ERROR)
+    // a layout other than the one these headers describe.
+    return lib.inflate_init2_(stream, 15 + 32, ZLIB_VERSION, (int)sizeof(z_stream));
+}
+
+int czlib_inflate(z_stream *stream, int flush) { return lib.inflate(stream, flush); }
+int czlib_inflate_reset(z_stream *stream) { return lib.inflate_reset(stream); }
+int czlib_inflate_end(z_stream *stream) { return lib.inflate_end(stream); }
