@@ -3,8 +3,8 @@
 @_exported import Distributions
 
 /// The companion calls the distribution rows presets: one is picked by name
-/// (`--distro`, the Terraform `distro` parameter) for the cloud image, the
-/// admin group and the package format a workspace VM gets.
+/// (`--distro`, the Terraform `distro` parameter) for the cloud image and the
+/// package format a workspace VM gets (its admin group is the daemon's business).
 public typealias DistributionPreset = Distribution
 
 extension Distribution {

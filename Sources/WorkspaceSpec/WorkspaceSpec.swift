@@ -28,6 +28,9 @@ public struct WorkspaceSpec: Encodable, Equatable, Sendable {
     public var install: InstallSettings?
     /// Bounds on every download the daemon makes.
     public var downloads: DownloadLimits
+    /// cloud-init's network-config (version 2, or 1) for the VM, passed
+    /// through as given; absent: the image's own (DHCP on the pod network).
+    public var network: JSONValue?
 
     public init(
         workspace: WorkspaceIdentity, hostname: String? = nil, user: WorkspaceUser,

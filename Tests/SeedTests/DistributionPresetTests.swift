@@ -1,5 +1,4 @@
 import XCTest
-import Yams
 @testable import Seed
 
 final class DistributionPresetTests: XCTestCase {
@@ -29,29 +28,6 @@ final class DistributionPresetTests: XCTestCase {
         }
     }
 
-    func testSudoUserGetsThePresetsAdminGroupAndNoDuplicates() throws {
-        var spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
-        spec.user.groups = ["adm", "wheel"]
-        for preset in DistributionPreset.all {
-            let user = try XCTUnwrap(userEntry(try CloudConfig.render(try SpecFixtures.context(spec, preset: preset))))
-            let expected = preset.family.name == .debian ? ["adm", "wheel", "sudo"] : ["adm", "wheel"]
-            XCTAssertEqual(user["groups"] as? [String], expected, preset.name)
-            XCTAssertEqual(user["sudo"] as? String, "ALL=(ALL) NOPASSWD:ALL", preset.name)
-            XCTAssertEqual(user["lock_passwd"] as? Bool, true)
-            XCTAssertNil(user["passwd"])
-            XCTAssertNil(user["hashed_passwd"])
-        }
-    }
-
-    func testUserWithoutSudoGetsNoAdminGroupAndNoSudoRule() throws {
-        var spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
-        spec.user.sudo = false
-        let user = try XCTUnwrap(userEntry(try CloudConfig.render(try SpecFixtures.context(spec, preset: .named("fedora-39")!))))
-        XCTAssertNil(user["groups"])
-        XCTAssertNil(user["sudo"])
-        XCTAssertEqual(user["shell"] as? String, "/bin/bash")
-    }
-
     func testInstallPackageMustSuitTheDistribution() throws {
         let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml")) // a .deb
         XCTAssertNoThrow(try SpecFixtures.context(spec, preset: .named("ubuntu-22.04")!))
@@ -65,10 +41,5 @@ final class DistributionPresetTests: XCTestCase {
         XCTAssertThrowsError(try SpecFixtures.context(unknown)) { error in
             XCTAssertTrue("\(error)".contains(".deb, .rpm, .pkg.tar.zst or .tar.gz"), "\(error)")
         }
-    }
-
-    private func userEntry(_ userData: String) throws -> [String: Any]? {
-        let root = try Yams.load(yaml: userData) as? [String: Any]
-        return (root?["users"] as? [[String: Any]])?.first
     }
 }

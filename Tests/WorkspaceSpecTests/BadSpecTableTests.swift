@@ -250,13 +250,16 @@ final class BadSpecTableTests: XCTestCase {
 }
 
 /// The built daemon, beside the test bundle in the build folder.
+/// A folder of that name (a clone called coder-vm-bootstrap) does not count.
 func daemonBinary() -> URL {
     for start in [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])] {
         var directory = start
         for _ in 0..<4 {
             directory = directory.deletingLastPathComponent()
             let binary = directory.appendingPathComponent("coder-vm-bootstrap")
-            if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+               FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
         }
     }
     return URL(fileURLWithPath: ".build/debug/coder-vm-bootstrap")
