@@ -10,9 +10,8 @@ import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
-from nspawn import wait_until  # noqa: E402
-from standins import FileServer  # noqa: E402
+from processes import wait_until
+from standins import FileServer
 from test_daemon import USER, install, ssh, stand_ins, status, write_spec  # noqa: E402,F401  (stand_ins is a fixture)
 
 AGENT_STANDIN = pathlib.Path(__file__).resolve().parents[1] / "standins" / "coder" / "coder-agent-standin"
