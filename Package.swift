@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "bench-fetch", dependencies: ["Fetch"], path: "bench/bench-fetch"),
 
         // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
-        .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),
+        .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "BootstrapTestKit", "coder-vm-bootstrap"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
         .testTarget(name: "DistributionsTests", dependencies: ["Distributions"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),

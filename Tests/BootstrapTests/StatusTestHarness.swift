@@ -1,3 +1,4 @@
+import BootstrapTestKit
 import Foundation
 import Glibc
 import WorkspaceSpec
@@ -56,19 +57,7 @@ func component(_ name: ComponentName, _ state: ComponentState, required: Bool = 
     return component
 }
 
-/// The built daemon, beside the test bundle in the build folder (the test
-/// target depends on it).
-let daemonBinary: URL = {
-    for start in [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])] {
-        var directory = start
-        for _ in 0..<4 {
-            directory = directory.deletingLastPathComponent()
-            let binary = directory.appendingPathComponent("coder-vm-bootstrap")
-            if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
-        }
-    }
-    return URL(fileURLWithPath: ".build/debug/coder-vm-bootstrap")
-}()
+let daemonBinary = BuiltDaemon.url
 
 /// Everything read from a file descriptor until EOF, collected by a thread;
 /// tests wait on what has arrived, never on time.
