@@ -227,3 +227,16 @@ def test_full_disk_under_opt_is_waited_for_and_converges_once_there_is_room(cont
     c.run("mount -o remount,size=64m /opt/code-server")
     wait_until(lambda: component(c, "code-server")["state"] == "ready", timeout=90, message="code-server once there is room")
     assert component(c, "code-server")["restarts"] == 0, "a full disk is not a crash"
+
+
+def test_docker_install_killed_halfway_is_finished_by_the_package_manager(container, stand_ins):
+    c = container(name="dpkgkilled")
+    # What an apt-get install killed between unpacking and configuring leaves.
+    c.run("dpkg --unpack /var/cache/apt/archives/docker.io_*.deb")
+    assert c.run(["dpkg-query", "-W", "-f", "${Status}", "docker.io"]).stdout == "install ok unpacked"
+    install(c, stand_ins, "token-dpkg")
+    start(c)
+    wait_until(lambda: component(c, "docker")["state"] == "ready", timeout=120, message="docker, its install finished")
+    assert c.run(["dpkg-query", "-W", "-f", "${Status}", "docker.io"]).stdout == "install ok installed"
+    journal = c.run(["journalctl", "--no-pager", "-u", "coder-vm-bootstrap", "COMPONENT=docker", "-o", "cat"]).stdout
+    assert "installing docker.io with apt" in journal, journal

@@ -26,7 +26,7 @@ public struct DockerComponent: Component {
     }
 
     public func converge(_ context: ComponentContext) async throws -> Bool {
-        guard !Self.isInstalled else { return false }
+        guard !Self.isInstalled || Self.leftHalfInstalled(on: context.host) else { return false }
         let plan = try Self.installPlan(on: context.host, settings: settings)
         if let repository = plan.repository { try Self.add(repository, context) }
         let manager = plan.packageManager
@@ -80,9 +80,38 @@ public struct DockerComponent: Component {
         try folder.writeFile(DockerRepository.fileName, text: repository.definition, mode: 0o644)
     }
 
+    /// An install killed halfway (the daemon or the VM stopped during it)
+    /// can leave dockerd on disk with its package unpacked but never
+    /// configured: dpkg's status says so, and the install steps, which begin
+    /// with `dpkg --configure -a`, finish it. (rpm and pacman transactions
+    /// do not leave a package half done that way.)
+    static func leftHalfInstalled(on host: HostDetection) -> Bool {
+        guard let distro = host.distro, distro.packageManager == .apt, case .distributionPackage(let package) = distro.docker,
+              let status = try? Directory.system("/var/lib/dpkg").readFile("status", limit: 64 << 20) ?? nil
+        else { return false }
+        return DpkgStatus(status).state(of: package).map { $0 != "install ok installed" } ?? false
+    }
+
     static var isInstalled: Bool {
         ["/usr/bin", "/usr/sbin", "/usr/local/bin"].contains { folder in
             (try? Directory.system(folder).status("dockerd"))??.isExecutableFile ?? false
         }
+    }
+}
+
+/// dpkg's status file: one stanza per package, `Package:` then `Status:`.
+struct DpkgStatus {
+    let text: Substring
+
+    init(_ bytes: [UInt8]) { text = Substring(String(decoding: bytes, as: UTF8.self)) }
+
+    /// The `Status:` of `package` ("install ok installed"), nil when dpkg does not know it.
+    func state(of package: String) -> String? {
+        for stanza in text.split(separator: "\n\n") {
+            let lines = stanza.split(separator: "\n")
+            guard lines.contains("Package: \(package)") else { continue }
+            return lines.first { $0.hasPrefix("Status: ") }.map { String($0.dropFirst("Status: ".count)) }
+        }
+        return nil
     }
 }
