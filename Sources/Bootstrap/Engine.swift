@@ -36,6 +36,13 @@ public struct Engine: Sendable {
         let liveness = Liveness(clock: clock)
         board.recordStage("prepare", begin.duration(to: clock.now))
 
+        let caBundle = (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle
+        let downloads = DownloadService(spec: spec, extraCABundle: caBundle)
+        // The boot log on Coder's workspace page hears every event after the board.
+        let bootLog = CoderBootLog(spec: spec, network: downloads, status: { board.snapshot }, logger: logger)
+        let events: any ComponentEventSink = bootLog.map { EventFanOut([board, $0]) } ?? board
+        let components = ComponentCatalog.components(for: spec, host: host).map { bootLog?.guarding($0) ?? $0 }
+
         let stop = StopSignal()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await stop.wait() }
@@ -44,8 +51,12 @@ public struct Engine: Sendable {
                 group.addTask { try await Self.watchdog(notifier, liveness: liveness, every: interval, logger: logger) }
             }
             group.addTask {
-                await Self.supervise(ComponentCatalog.components(for: spec, host: host), context: context(host: host, board: board),
-                                     units: units, events: board, policy: policy, clock: clock, liveness: liveness)
+                // The boot log may end before the daemon: beside the supervisors, not a task of this group.
+                await withDiscardingTaskGroup { work in
+                    if let bootLog { work.addTask { await bootLog.run() } }
+                    await Self.supervise(components, context: context(host: host, events: events, downloads: downloads),
+                                         units: units, events: events, policy: policy, clock: clock, liveness: liveness)
+                }
             }
             // The first task to end is the stop signal (or a fatal error).
             try await group.next()
@@ -70,14 +81,12 @@ public struct Engine: Sendable {
     }
 
     /// The context each component works in.
-    func context(host: HostDetection, board: StatusBoard) -> (any Component) -> ComponentContext {
-        let caBundle = (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle
-        let downloads = DownloadService(spec: spec, extraCABundle: caBundle)
-        return { component in
+    func context(host: HostDetection, events: any ComponentEventSink, downloads: DownloadService) -> (any Component) -> ComponentContext {
+        { component in
             var componentLogger = logger
             componentLogger[metadataKey: "component"] = .string(component.name.rawValue)
             return ComponentContext(spec: spec, host: host, paths: paths, logger: componentLogger, downloads: downloads,
-                                    events: ComponentEvents(component.name, sink: board))
+                                    events: ComponentEvents(component.name, sink: events))
         }
     }
 
