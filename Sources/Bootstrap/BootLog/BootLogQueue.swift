@@ -19,7 +19,9 @@ struct BootLogQueue: Sendable {
 
     var isEmpty: Bool { waiting.isEmpty }
 
-    mutating func append(_ line: BootLogLine) {
+    /// Whether something now waits that did not before (the sender has news).
+    @discardableResult
+    mutating func append(_ line: BootLogLine) -> Bool {
         if let key = line.replaces, let index = waiting.firstIndex(where: { $0.replaces == key }) {
             waiting.remove(at: index)
             waiting.append(line)
@@ -32,7 +34,9 @@ struct BootLogQueue: Sendable {
             dropped += 1
         } else {
             dropped += 1
+            return false
         }
+        return true
     }
 
     /// Takes up to `count` of the oldest waiting lines, to send.

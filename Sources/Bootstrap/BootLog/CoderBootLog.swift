@@ -130,9 +130,9 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
                     becameReady = true
                 }
             }
-            guard !lines.isEmpty || becameReady else { return [] }
-            for line in lines { state.queue.append(line) }
-            return state.changed()
+            var added = false
+            for line in lines { added = state.queue.append(line) || added }
+            return added || becameReady ? state.changed() : []
         }
         for waiter in waiters { waiter.resume() }
     }
@@ -212,6 +212,7 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
     }
 
     private func handle(_ reply: CoderAgentLogAPI.Reply, lines: Int, _ sender: inout Sender) -> Delivery {
+        if Task.isCancelled { return .stop }  // the call was cut short: no news from Coder
         switch reply {
         case .accepted:
             if sender.unauthorizedSince != nil || verdict.current != nil { verdict.accept() }
@@ -222,9 +223,9 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
         case .notAuthorized(let said):
             let since = sender.unauthorizedSince ?? .now
             sender.unauthorizedSince = since
-            let lasted = since.duration(to: .now)
-            if lasted >= limits.refusalAfterUnauthorized {
-                refuse("Coder refuses this workspace's agent token (HTTP 401 for \(lasted.wholeSecondsRoundedUp / 60) min, "
+            if since.duration(to: .now) >= limits.refusalAfterUnauthorized {
+                let window = limits.refusalAfterUnauthorized.wholeSecondsRoundedUp
+                refuse("Coder refuses this workspace's agent token (HTTP 401 for over \(window >= 60 ? "\(window / 60) min" : "\(window) s"), "
                     + "longer than a build takes to finish): the VM probably runs an older build's token; restart the workspace from Coder",
                     &sender)
             } else {
