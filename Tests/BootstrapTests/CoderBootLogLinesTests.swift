@@ -126,7 +126,21 @@ final class CoderBootLogLinesTests: XCTestCase {
                                                           bytesPerSecond: 1_000_000)),
                              of: .agent, at: start.advanced(by: .seconds(second)))
         }
-        XCTAssertEqual(lines.map(\.output), ["0.0 MB", "30 MB", "60 MB", "90 MB"].map { "agent: downloading coder agent: \($0) so far" })
+        XCTAssertEqual(lines.map(\.output), ["1.0 MB", "31 MB", "61 MB"].map { "agent: downloading coder agent: \($0) so far" },
+                       "nothing before the first byte")
+    }
+
+    func testADownloadWhoseSizeBecomesKnownGoesOnInSteps() {
+        var transcript = transcript()
+        let start = ContinuousClock.now
+        var said: [String] = []
+        for (second, bytes, total) in [(0, 1_000_000, nil), (1, 2_000_000, 100_000_000), (6, 30_000_000, 100_000_000),
+                                       (8, 50_000_000, 100_000_000), (12, 60_000_000, 100_000_000)] as [(Int, Int64, Int64?)] {
+            said += transcript.lines(for: .downloadProgress(.init(what: "x", bytes: bytes, totalBytes: total, bytesPerSecond: 1)),
+                                     of: .codeServer, at: start.advanced(by: .seconds(second))).map(\.output)
+        }
+        XCTAssertEqual(said, ["code-server: downloading x: 1.0 MB so far", "code-server: downloading x: 30% of 100 MB",
+                              "code-server: downloading x: 60% of 100 MB"])
     }
 
     func testNoSecretOfTheSpecIsInALine() {

@@ -103,18 +103,24 @@ struct BootLogTranscript: Sendable {
         }
     }
 
-    /// Whether a progress report makes a line: the first once past the
-    /// first step (or at once when the size is unknown), then one per new
-    /// step and at most one per `pace.interval`.
+    /// Whether a progress report makes a line: none before the first byte
+    /// (the size is not known yet either); the first once past the first
+    /// step, or at once when the size is unknown; then one per new step and
+    /// at most one per `pace.interval`, or per `pace.intervalWithoutTotal`
+    /// while the size is unknown.
     private mutating func paced(_ progress: ComponentProgress, of component: ComponentName,
                                 at now: ContinuousClock.Instant) -> Bool {
+        guard progress.bytes > 0 else { return false }
         let percent = progress.fraction.map { Int($0 * 100) }
         let step = max(1, pace.percentStep)
         if let last = lastProgress[component] {
             let elapsed = last.at.duration(to: now)
-            if let percent, let before = last.percent {
+            switch (percent, last.percent) {
+            case let (percent?, before?):
                 guard elapsed >= pace.interval, percent / step > before / step else { return false }
-            } else {
+            case (let percent?, nil):  // the size became known
+                guard elapsed >= pace.interval, percent >= step else { return false }
+            case (nil, _):
                 guard elapsed >= pace.intervalWithoutTotal else { return false }
             }
         } else if let percent, percent < step {

@@ -215,7 +215,7 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
         if Task.isCancelled { return .stop }  // the call was cut short: no news from Coder
         switch reply {
         case .accepted:
-            if sender.unauthorizedSince != nil || verdict.current != nil { verdict.accept() }
+            verdict.accept()
             sender.unauthorizedSince = nil
             if sender.lastProblem != nil { tell(.info, "the boot log reaches Coder again", &sender) }
             sender.lastProblem = nil
