@@ -177,6 +177,32 @@ final class CoderBootLogTests: XCTestCase {
                       "only the agent is guarded")
     }
 
+    func testTheAgentWaitsForCodersFirstAnswerSoATokenRefusedAtBootIsSaidAtOnce() async throws {
+        let units = FakeUnits(clock: VirtualClock())
+        let agent = FakeComponent(.agent, unit: "coder-agent@coder.service", units: units)
+        let verdict = AgentTokenVerdict()
+        let guarded = TokenCheckedComponent(wrapped: agent, verdict: verdict, firstAnswerLimit: .seconds(60))
+        let context = ComponentContext.testing(.agent, events: RecordedEvents())
+        let converging = Task { try await guarded.converge(context) }
+        verdict.refuse("Coder refuses this workspace's agent token")
+        do {
+            _ = try await converging.value
+            XCTFail("a refused token must fail the agent's converge")
+        } catch let error as ComponentError {
+            XCTAssertEqual(error.kind, .configuration)
+            XCTAssertEqual(error.description, "Coder refuses this workspace's agent token")
+        }
+        XCTAssertEqual(agent.converges, 0)
+
+        // Coder never answers: the agent goes on after the limit, and at once once Coder has answered.
+        let unanswered = TokenCheckedComponent(wrapped: agent, verdict: AgentTokenVerdict(), firstAnswerLimit: .milliseconds(50))
+        _ = try await unanswered.converge(context)
+        XCTAssertEqual(agent.converges, 1)
+        verdict.accept()
+        _ = try await guarded.converge(context)
+        XCTAssertEqual(agent.converges, 2)
+    }
+
     func testA401ThatOutlastsAnyBuildIsARefusalUntilCoderTakesTheToken() async throws {
         try await coder.control("build", ["done": false])
         var limits = Self.fast

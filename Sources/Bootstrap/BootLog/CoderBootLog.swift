@@ -72,16 +72,10 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
         var readyAt: ContinuousClock.Instant?
         /// No more lines are taken: the boot log has ended.
         var closed = false
-        var version = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter = 0
-
-        mutating func changed() -> [CheckedContinuation<Void, Never>] {
-            version += 1
-            defer { waiters.removeAll() }
-            return Array(waiters.values)
-        }
     }
+
+    /// Bumped when lines are queued or the workspace is first ready.
+    private let queued = ChangeSignal()
 
     /// nil unless the spec has a Coder section with `auth: token` and a
     /// token that can be read (the agent component reports a missing one).
@@ -119,8 +113,8 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
         // The board has this event already (see EventFanOut); its phase
         // changes only with a component's state.
         let workspace = event.changesState ? status() : nil
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard !state.closed else { return [] }
+        let news = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
             var lines = state.transcript.lines(for: event, of: component, at: .now)
             var becameReady = false
             if let workspace {
@@ -132,9 +126,9 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
             }
             var added = false
             for line in lines { added = state.queue.append(line) || added }
-            return added || becameReady ? state.changed() : []
+            return added || becameReady
         }
-        for waiter in waiters { waiter.resume() }
+        if news { queued.bump() }
     }
 
     // MARK: Lines out
@@ -207,12 +201,14 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
             // Not written yet: try again with the next batch.
         } catch {
             tell(.warning, "cannot send the boot log to Coder: \(error)", &sender)
+            verdict.heard()  // and never will: the agent need not wait for it
         }
         return sender.api
     }
 
     private func handle(_ reply: CoderAgentLogAPI.Reply, lines: Int, _ sender: inout Sender) -> Delivery {
         if Task.isCancelled { return .stop }  // the call was cut short: no news from Coder
+        defer { verdict.heard() }
         switch reply {
         case .accepted:
             verdict.accept()
@@ -278,43 +274,18 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
     /// has been ready for the grace period and nothing waits) or cancelled.
     private func waitForLines() async -> Bool {
         while !Task.isCancelled {
-            let (empty, version, readyAt) = state.withLock { ($0.queue.isEmpty, $0.version, $0.readyAt) }
+            let version = queued.version
+            let (empty, readyAt) = state.withLock { ($0.queue.isEmpty, $0.readyAt) }
             if !empty { return true }
             guard let readyAt else {
-                await change(after: version)
+                await queued.change(after: version)
                 continue
             }
             let end = readyAt.advanced(by: limits.graceAfterReady)
             if ContinuousClock.now >= end { return false }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.change(after: version) }
-                group.addTask { try? await Task.sleep(until: end, clock: .continuous) }
-                await group.next()
-                group.cancelAll()
-            }
+            await queued.change(after: version, until: end)
         }
         return false
-    }
-
-    /// Returns once something was queued after `version`, or the task is cancelled.
-    private func change(after version: Int) async {
-        let id = state.withLock { state -> Int in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.version != version || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
-        }
     }
 }
 
