@@ -73,7 +73,10 @@ vm-test: deb
 
 test: unit-test portability system-test package-test vm-test
 
+# The daemon against its targets and the seed approach side by side (nspawn,
+# needs root): out/bench.json. Not part of `make test`.
 bench: release
+	$(SWIFT_RELEASE) --product bench-fetch
 	bench/run.sh
 
 # Not in `make test`: 50 warm and 10 cold boots in nspawn, each converging

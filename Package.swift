@@ -35,6 +35,10 @@ let package = Package(
                        providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
 
         .target(name: "WorkspaceSpec"),
+        // The seven distributions and their families' facts, for both
+        // executables (the daemon matches os-release to a row, the companion
+        // picks one by name).
+        .target(name: "Distributions"),
         .target(name: "SystemdSupport", dependencies: [
             "CSystemd",
             .product(name: "Logging", package: "swift-log"),
@@ -48,13 +52,13 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "Bootstrap", dependencies: [
-            "WorkspaceSpec", "SystemdSupport", "Fetch", "HostSystem",
+            "WorkspaceSpec", "Distributions", "SystemdSupport", "Fetch", "HostSystem",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Host side only (full Foundation and Yams are fine here). CCrypto
         // gives SHA-1 for the name-based firmware UUID.
         .target(name: "Seed", dependencies: [
-            "WorkspaceSpec", "CCrypto",
+            "WorkspaceSpec", "Distributions", "CCrypto",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Fakes for the supervisor's tests: units whose programs a test
@@ -63,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "coder-vm-bootstrap",
             dependencies: [
-                "Bootstrap", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
+                "Bootstrap", "HostSystem", "WorkspaceSpec", "SystemdSupport", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -73,12 +77,14 @@ let package = Package(
             "Seed", "WorkspaceSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // bench/download_vs_curl.py: Fetch against the curl CLI. Not shipped.
-        .executableTarget(name: "fetch-bench", dependencies: ["Fetch"], path: "bench/fetch-bench"),
+        // Not shipped: runs Fetch the way the daemon does, for bench/ (downloads
+        // against the curl CLI, the fleet simulation).
+        .executableTarget(name: "bench-fetch", dependencies: ["Fetch"], path: "bench/bench-fetch"),
 
         // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
         .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(name: "DistributionsTests", dependencies: ["Distributions"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
         // Depends on the executable so `swift test` builds it for the CLI tests.
         .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap", "BootstrapTestKit", "coder-vm-bootstrap"]),

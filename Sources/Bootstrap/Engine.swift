@@ -12,6 +12,12 @@ import WorkspaceSpec
 public struct Engine: Sendable {
     public var spec: WorkspaceSpec
     public var specPath: String?
+    /// `spec` is the last boot's (without its token, see `LastBootSpec`):
+    /// this boot's is still to come from cloud-init. What needs no secret
+    /// starts from the last boot's at once; the rest when this boot's arrives.
+    public var bootSpecPending = false
+    /// Stages before the engine (the process start, reading the spec), for `status`.
+    public var earlierStages: [(String, Duration)] = []
     public var paths = Paths()
     public var policy = SupervisionPolicy()
     public var logger: Logger
@@ -30,18 +36,13 @@ public struct Engine: Sendable {
         let notifier = Notifier()
         let board = StatusBoard(spec: spec, specPath: specPath, host: host, notifier: notifier, statusFile: paths.statusFile, logger: logger)
         defer { board.stopping() }
+        for (stage, duration) in earlierStages { board.recordStage(stage, duration) }
+        if !bootSpecPending { saveForTheNextBoot(spec) }
         let server = try ReadinessServer(port: spec.readiness.port, router: ReadinessRoutes.router(board))
         logger.info("readiness endpoint on port \(server.port)", metadata: ["stage": "start"])
         let units = try SystemdUnits()
         let liveness = Liveness(clock: clock)
         board.recordStage("prepare", begin.duration(to: clock.now))
-
-        let caBundle = (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle
-        let downloads = DownloadService(spec: spec, extraCABundle: caBundle)
-        // The boot log on Coder's workspace page hears every event after the board.
-        let bootLog = CoderBootLog(spec: spec, network: downloads, status: { board.snapshot }, logger: logger)
-        let events: any ComponentEventSink = bootLog.map { EventFanOut([board, $0]) } ?? board
-        let components = ComponentCatalog.components(for: spec, host: host).map { bootLog?.guarding($0) ?? $0 }
 
         let stop = StopSignal()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -51,10 +52,18 @@ public struct Engine: Sendable {
                 group.addTask { try await Self.watchdog(notifier, liveness: liveness, every: interval, logger: logger) }
             }
             group.addTask {
-                // The boot log may end before the daemon: beside the supervisors, not a task of this group.
+                var spec = self.spec
+                if bootSpecPending {
+                    spec = try await superviseUntilTheBootSpecArrives(host: host, board: board, units: units, clock: clock, liveness: liveness)
+                }
+                // The boot log on Coder's workspace page hears every event after the board. It needs this
+                // boot's token, so it starts with this boot's spec; it may end before the daemon does.
+                let bootLog = CoderBootLog(spec: spec, network: downloads(for: spec), status: { board.snapshot }, logger: logger)
+                let events: any ComponentEventSink = bootLog.map { EventFanOut([board, $0]) } ?? board
+                let components = ComponentCatalog.components(for: spec, host: host).map { bootLog?.guarding($0) ?? $0 }
                 await withDiscardingTaskGroup { work in
                     if let bootLog { work.addTask { await bootLog.run() } }
-                    await Self.supervise(components, context: context(host: host, events: events, downloads: downloads),
+                    await Self.supervise(components, context: context(spec, host: host, events: events),
                                          units: units, events: events, policy: policy, clock: clock, liveness: liveness)
                 }
             }
@@ -80,14 +89,59 @@ public struct Engine: Sendable {
         }
     }
 
+    /// Supervises what needs no secret from the last boot's spec until this
+    /// boot's arrives; then returns it (validated) for the supervision to go
+    /// on with. Converging is idempotent, so what already runs and did not
+    /// change is not restarted.
+    private func superviseUntilTheBootSpecArrives(host: HostDetection, board: StatusBoard, units: any UnitControl,
+                                                  clock: ContinuousClock, liveness: Liveness<ContinuousClock>) async throws -> WorkspaceSpec {
+        let components = ComponentCatalog.components(for: spec, host: host)
+        for component in components where component.usesSecrets {
+            board.record(.progress("waiting for this boot's spec from cloud-init (it carries the token)"), for: component.name)
+        }
+        let path = SpecFile.searchPaths[0]
+        let arrived = try await withThrowingTaskGroup(of: WorkspaceSpec?.self) { group in
+            group.addTask {
+                await Self.supervise(components.filter { !$0.usesSecrets }, context: context(spec, host: host, events: board),
+                                     units: units, events: board, policy: policy, clock: clock, liveness: liveness)
+                return nil
+            }
+            group.addTask {
+                try await BootSpecArrival.wait(for: path)
+                return try SpecFile.load(path: path)
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let spec = next { return spec }
+            }
+            throw CancellationError()
+        }
+        logger.info("this boot's spec arrived at \(path)", metadata: ["stage": "spec"])
+        board.adopt(arrived, specPath: path)
+        saveForTheNextBoot(arrived)
+        return arrived
+    }
+
+    private func saveForTheNextBoot(_ spec: WorkspaceSpec) {
+        do { try LastBootSpec.save(spec, paths: paths) } catch {
+            logger.warning("cannot keep the spec for the next boot: \(error)", metadata: ["stage": "spec"])
+        }
+    }
+
     /// The context each component works in.
-    func context(host: HostDetection, events: any ComponentEventSink, downloads: DownloadService) -> (any Component) -> ComponentContext {
-        { component in
+    func context(_ spec: WorkspaceSpec, host: HostDetection, events: any ComponentEventSink) -> (any Component) -> ComponentContext {
+        let downloads = downloads(for: spec)
+        return { component in
             var componentLogger = logger
             componentLogger[metadataKey: "component"] = .string(component.name.rawValue)
             return ComponentContext(spec: spec, host: host, paths: paths, logger: componentLogger, downloads: downloads,
                                     events: ComponentEvents(component.name, sink: events))
         }
+    }
+
+    /// Downloads with the spec's extra CA certificates and proxy.
+    func downloads(for spec: WorkspaceSpec) -> DownloadService {
+        DownloadService(spec: spec, extraCABundle: (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle)
     }
 
     /// WATCHDOG=1 at half of WatchdogSec=, but only while every supervisor

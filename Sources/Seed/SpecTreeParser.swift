@@ -16,13 +16,18 @@ public enum SpecTreeParser {
         // JSON goes to the JSON decoder: libyaml is a YAML 1.1 parser and
         // does not read every JSON document the way JSON readers do.
         if text.first(where: { !$0.isWhitespace }) == "{" {
+            let tree: JSONValue
             do {
-                return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+                tree = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
             } catch {
                 throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(
                     path: "", message: "not valid JSON: \(jsonErrorMessage(error))",
                     hint: "fix the JSON syntax (`python3 -m json.tool FILE` shows where)")])
             }
+            // As the daemon refuses them, and as Yams refuses them in YAML.
+            let repeated = SpecDecoder.repeatedKeys(inJSON: Data(text.utf8))
+            if !repeated.isEmpty { throw InvalidSpec(source: source, diagnostics: repeated) }
+            return tree
         }
         let root: Node?
         do {

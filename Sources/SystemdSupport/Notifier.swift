@@ -58,7 +58,7 @@ public final class Notifier: Sendable {
     }
 
     /// Whether `$NOTIFY_SOCKET` is set, i.e. notifications go somewhere.
-    public var isEnabled: Bool {
+    var isEnabled: Bool {
         getenv("NOTIFY_SOCKET") != nil
     }
 
@@ -110,36 +110,6 @@ public final class Notifier: Sendable {
             lastStatus.withLock { $0 = newStatus }
         }
         return r > 0
-    }
-
-    /// `READY=1`, optionally with a status line in the same datagram.
-    @discardableResult
-    public func ready(status: String? = nil) throws(SystemdError) -> Bool {
-        try send([.ready] + (status.map { [.status($0)] } ?? []))
-    }
-
-    /// `STATUS=<one line>`.
-    @discardableResult
-    public func status(_ text: String) throws(SystemdError) -> Bool {
-        try send([.status(text)])
-    }
-
-    /// `WATCHDOG=1`.
-    @discardableResult
-    public func watchdog() throws(SystemdError) -> Bool {
-        try send([.watchdog])
-    }
-
-    /// `EXTEND_TIMEOUT_USEC=`, optionally with a status line.
-    @discardableResult
-    public func extendTimeout(by duration: Duration, status: String? = nil) throws(SystemdError) -> Bool {
-        try send([.extendTimeout(duration)] + (status.map { [.status($0)] } ?? []))
-    }
-
-    /// `STOPPING=1`, optionally with a status line.
-    @discardableResult
-    public func stopping(status: String? = nil) throws(SystemdError) -> Bool {
-        try send([.stopping] + (status.map { [.status($0)] } ?? []))
     }
 
     /// systemd shows STATUS= on one line; a newline would also start a new

@@ -113,7 +113,7 @@ public actor UnitManager {
 
     /// `StopUnit`.
     @discardableResult
-    public func stop(_ unit: String, mode: JobMode = .replace) throws -> String {
+    func stop(_ unit: String, mode: JobMode = .replace) throws -> String {
         try bus.callUnitJob("StopUnit", unit: Self.startable(unit), mode: mode.rawValue)
     }
 
@@ -121,19 +121,6 @@ public actor UnitManager {
     @discardableResult
     public func restart(_ unit: String, mode: JobMode = .replace) throws -> String {
         try bus.callUnitJob("RestartUnit", unit: Self.startable(unit), mode: mode.rawValue)
-    }
-
-    /// `ReloadUnit`: fails with `JobTypeNotApplicable` (kind
-    /// `.unitUnusable`) for units without `ExecReload=`.
-    @discardableResult
-    public func reload(_ unit: String, mode: JobMode = .replace) throws -> String {
-        try bus.callUnitJob("ReloadUnit", unit: Self.startable(unit), mode: mode.rawValue)
-    }
-
-    /// `ReloadOrRestartUnit`: reload if supported, else restart.
-    @discardableResult
-    public func reloadOrRestart(_ unit: String, mode: JobMode = .replace) throws -> String {
-        try bus.callUnitJob("ReloadOrRestartUnit", unit: Self.startable(unit), mode: mode.rawValue)
     }
 
     /// `KillUnit`: signals the unit's processes without a job; systemd then
@@ -164,7 +151,7 @@ public actor UnitManager {
 
     /// `DisableUnitFiles`, then `daemonReload()` unless told not to.
     @discardableResult
-    public func disable(unitFiles: [String], runtime: Bool = false, reload: Bool = true) throws -> [UnitFileChange] {
+    func disable(unitFiles: [String], runtime: Bool = false, reload: Bool = true) throws -> [UnitFileChange] {
         let files = try unitFiles.map(Self.unitFileArgument)
         let changes = try bus.disableUnitFiles(files, runtime: runtime)
         if reload { try daemonReload() }
@@ -173,7 +160,7 @@ public actor UnitManager {
 
     /// `Reload` (`systemctl daemon-reload`): re-reads all unit files. The
     /// call returns once systemd has finished reloading.
-    public func daemonReload() throws {
+    func daemonReload() throws {
         try bus.call("Reload")
         // Paths stay valid across reloads; the cache is kept.
     }
@@ -186,8 +173,16 @@ public actor UnitManager {
     }
 
     /// `SubState`, e.g. `running`, `auto-restart`.
-    public func subState(of unit: String) throws -> String {
+    func subState(of unit: String) throws -> String {
         try unitProperty(unit, Self.unitInterface, "SubState")
+    }
+
+    /// `ActiveEnterTimestampMonotonic`: when the unit last became active
+    /// (CLOCK_MONOTONIC, µs), 0 if never. Every activation sets it anew.
+    public func activeEnterTimestamp(of unit: String) throws -> UInt64 {
+        try withObjectPath(unit) { path in
+            try bus.uint64Property(path: path, interface: Self.unitInterface, name: "ActiveEnterTimestampMonotonic")
+        }
     }
 
     /// `NRestarts` of a service unit.
@@ -198,14 +193,14 @@ public actor UnitManager {
     }
 
     /// `MainPID` of a service unit, 0 when it has none.
-    public func mainPID(of unit: String) throws -> UInt32 {
+    func mainPID(of unit: String) throws -> UInt32 {
         try withObjectPath(unit) { path in
             try bus.uint32Property(path: path, interface: Self.serviceInterface, name: "MainPID")
         }
     }
 
     /// `ExecMainStatus` of a service unit.
-    public func execMainStatus(of unit: String) throws -> Int32 {
+    func execMainStatus(of unit: String) throws -> Int32 {
         try withObjectPath(unit) { path in
             try bus.int32Property(path: path, interface: Self.serviceInterface, name: "ExecMainStatus")
         }
@@ -213,7 +208,7 @@ public actor UnitManager {
 
     /// All of the above in one snapshot (one call per property; systemd
     /// can change state in between, which a poller tolerates).
-    public func status(of unit: String) throws -> UnitStatus {
+    func status(of unit: String) throws -> UnitStatus {
         let name = try Self.startable(unit)
         return try withObjectPath(name) { path in
             var status = UnitStatus(
@@ -241,7 +236,7 @@ public actor UnitManager {
     /// in `states` to stop early on failure.
     ///
     /// - Throws: `UnitWaitTimeout`, `BusError`, `CancellationError`.
-    public func waitForActiveState(
+    func waitForActiveState(
         _ unit: String, in states: Set<UnitActiveState>, timeout: Duration
     ) async throws -> UnitActiveState {
         let clock = ContinuousClock()

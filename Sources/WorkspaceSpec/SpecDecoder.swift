@@ -8,7 +8,20 @@ import Foundation
 /// host) into a complete, validated `WorkspaceSpec`, or an `InvalidSpec`
 /// listing every problem with its field path.
 public enum SpecDecoder {
+    /// The largest spec document read, in bytes. A spec is a few KiB, and
+    /// the Secret that brings it into the VM holds at most 1 MiB; anything
+    /// larger is refused before it is parsed.
+    public static let maximumDocumentBytes = 1024 * 1024
+
+    /// The diagnostics whose path is "" concern the whole document: larger
+    /// than `maximumDocumentBytes`, not valid JSON, or not a mapping. Every
+    /// other problem names its field, a key given twice included.
     public static func decode(json data: Data, source: String? = nil) throws(InvalidSpec) -> WorkspaceSpec {
+        guard data.count <= maximumDocumentBytes else {
+            throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(
+                path: "", message: "is larger than 1 MiB (\(maximumDocumentBytes) bytes), the most a spec may be",
+                hint: "a spec is a few KiB; check that this is the right file")])
+        }
         let tree: JSONValue
         do {
             tree = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -19,7 +32,24 @@ public enum SpecDecoder {
                 : "fix the JSON syntax (`python3 -m json.tool FILE` shows where)"
             throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(path: "", message: "not valid JSON", hint: hint)])
         }
-        return try decode(tree, source: source)
+        // Repeated keys are named by their field path, which needs a mapping at the top.
+        guard case .object = tree else { return try decode(tree, source: source) }
+        var diagnostics = repeatedKeys(inJSON: data)
+        var spec: WorkspaceSpec?
+        do { spec = try decode(tree, source: source) } catch { diagnostics += error.diagnostics }
+        if let spec, diagnostics.isEmpty { return spec }
+        throw InvalidSpec(source: source, diagnostics: diagnostics)
+    }
+
+    /// A problem for every key given twice in one object of `data`, a JSON
+    /// document JSONDecoder accepted (it keeps the first copy silently; most
+    /// other readers keep the last). For callers that parse JSON themselves
+    /// and then `decode(_:source:)` the tree.
+    public static func repeatedKeys(inJSON data: Data) -> [SpecDiagnostic] {
+        JSONDuplicateKeys.paths(in: data).map {
+            SpecDiagnostic(path: $0, message: "appears more than once in its mapping",
+                           hint: "keep one: JSON readers disagree on which copy counts")
+        }
     }
 
     public static func decode(_ tree: JSONValue, source: String? = nil) throws(InvalidSpec) -> WorkspaceSpec {
@@ -37,13 +67,12 @@ public enum SpecDecoder {
     // MARK: - Sections
 
     private static func readSpec(_ root: SpecReader) -> WorkspaceSpec? {
-        if let version = root.string("apiVersion", required: true), version != WorkspaceSpec.currentAPIVersion {
-            root.report("apiVersion", "\(FieldRules.quoted(version)) is not a version this program reads",
-                        hint: "use apiVersion: \(WorkspaceSpec.currentAPIVersion)")
+        _ = root.string("apiVersion", required: true) { version in
+            version == WorkspaceSpec.currentAPIVersion ? nil
+                : ("\(FieldRules.quoted(version)) is not a version this program reads", "use apiVersion: \(WorkspaceSpec.currentAPIVersion)")
         }
         let workspace = root.section("workspace", required: true, readIdentity)
-        let hostname = root.string("hostname")
-        if let hostname { root.report("hostname", FieldRules.hostname(hostname)) }
+        let hostname = root.string("hostname", rule: FieldRules.hostname)
         let user = root.section("user", required: true, readUser)
         let coder = root.section("coder", readCoder)
         let codeServer = root.section("codeServer", readCodeServer) ?? CodeServerSettings()
@@ -51,38 +80,35 @@ public enum SpecDecoder {
         let docker = root.section("docker", readDocker) ?? DockerSettings()
         let readiness = root.section("readiness", readReadiness) ?? ReadinessSettings()
         let install = root.section("install", readInstall)
+        let downloads = root.section("downloads", readDownloads) ?? DownloadLimits()
+        let network = readNetwork(root)
 
         guard let workspace = workspace ?? nil, let user = user ?? nil else { return nil }
-        let spec = WorkspaceSpec(workspace: workspace, hostname: hostname, user: user, coder: coder ?? nil,
+        var spec = WorkspaceSpec(workspace: workspace, hostname: hostname, user: user, coder: coder ?? nil,
                                  codeServer: codeServer, ssh: ssh, docker: docker, readiness: readiness,
-                                 install: install ?? nil)
+                                 install: install ?? nil, downloads: downloads)
+        spec.network = network
         checkAcrossSections(spec, root)
         return spec
     }
 
     private static func readIdentity(_ r: SpecReader) -> WorkspaceIdentity? {
-        let owner = r.string("owner", required: true)
-        let name = r.string("name", required: true)
-        let id = r.string("id", required: true)
-        if let owner { r.report("owner", FieldRules.dnsLabel(owner)) }
-        if let name { r.report("name", FieldRules.dnsLabel(name)) }
-        if let id, id.isEmpty || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
-            r.report("id", "\(FieldRules.quoted(id)) is not a workspace id", hint: "use Coder's workspace id (data.coder_workspace.me.id)")
+        let owner = r.string("owner", required: true, rule: FieldRules.dnsLabel)
+        let name = r.string("name", required: true, rule: FieldRules.dnsLabel)
+        let id = r.string("id", required: true) { id in
+            id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) ? nil
+                : ("\(FieldRules.quoted(id)) is not a workspace id", "use Coder's workspace id (data.coder_workspace.me.id)")
         }
         guard let owner, let name, let id else { return nil }
         return WorkspaceIdentity(owner: owner, name: name, id: id)
     }
 
     private static func readUser(_ r: SpecReader) -> WorkspaceUser? {
-        let name = r.string("name", required: true)
-        if let name { r.report("name", FieldRules.userName(name)) }
+        let name = r.string("name", required: true, rule: FieldRules.userName)
         var user = WorkspaceUser(name: name ?? "")
-        if let shell = r.string("shell") {
-            r.report("shell", FieldRules.absolutePath(shell))
-            user.shell = shell
-        }
-        user.groups = r.strings("groups", rule: { FieldRules.userName($0) == nil || $0 == "root" ? nil : FieldRules.userName($0) }) ?? []
+        if let shell = r.string("shell", rule: FieldRules.shell) { user.shell = shell }
         user.sudo = r.bool("sudo") ?? user.sudo
+        user.groups = r.strings("groups", rule: { [sudo = user.sudo] in FieldRules.supplementaryGroup($0, sudo: sudo) }) ?? []
         user.sshAuthorizedKeys = r.strings("sshAuthorizedKeys", rule: checkAuthorizedKey) ?? []
         return name == nil ? nil : user
     }
@@ -103,32 +129,25 @@ public enum SpecDecoder {
     }
 
     private static func readCoder(_ r: SpecReader) -> CoderSettings? {
-        let accessURL = r.string("accessURL", required: true)
-        if let accessURL { r.report("accessURL", FieldRules.url(accessURL)) }
+        let accessURL = r.string("accessURL", required: true) { FieldRules.url($0) }
         var coder = CoderSettings(accessURL: accessURL ?? "")
-        coder.agentURL = r.string("agentURL")
-        if let agentURL = coder.agentURL { r.report("agentURL", FieldRules.url(agentURL)) }
-        coder.token = r.string("token")
-        coder.tokenFile = r.string("tokenFile")
+        coder.agentURL = r.string("agentURL") { FieldRules.url($0) }
+        coder.token = r.string("token") { token in
+            token.isEmpty || token.contains(where: { $0.isWhitespace })
+                ? ("the token is empty or contains white space", "give the agent token exactly as Coder minted it") : nil
+        }
+        coder.tokenFile = r.string("tokenFile", rule: FieldRules.absolutePath)
         coder.auth = r.choice("auth", CoderSettings.Auth.self) ?? coder.auth
         coder.arch = r.choice("arch", CPUArchitecture.self) ?? coder.arch
-        coder.caCertificates = r.strings("caCertificates", rule: FieldRules.pemCertificates) ?? []
+        coder.caCertificates = r.strings("caCertificates", allowing: FieldRules.pemWhitespace, rule: FieldRules.pemCertificates) ?? []
         coder.proxy = r.section("proxy") { p in
-            var proxy = ProxySettings(http: p.string("http"), https: p.string("https"))
-            for key in ["http", "https"] {
-                if let url = key == "http" ? proxy.http : proxy.https { p.report(key, FieldRules.url(url)) }
-            }
-            proxy.noProxy = p.strings("noProxy", rule: { $0.contains(where: { $0.isWhitespace || $0 == "," }) ? ("one host per item", "split the list") : nil }) ?? []
+            var proxy = ProxySettings(http: p.string("http") { FieldRules.url($0) }, https: p.string("https") { FieldRules.url($0) })
+            proxy.noProxy = p.strings("noProxy", rule: FieldRules.noProxyEntry) ?? []
             return proxy
         }
         coder.agentHeaders = r.stringMap("agentHeaders", rule: { name, value in
             FieldRules.headerName(name) ?? FieldRules.headerValue(value)
         }) ?? [:]
-
-        if let token = coder.token, token.isEmpty || token.contains(where: { $0.isWhitespace }) {
-            r.report("token", "the token is empty or contains white space", hint: "give the agent token exactly as Coder minted it")
-        }
-        if let tokenFile = coder.tokenFile { r.report("tokenFile", FieldRules.absolutePath(tokenFile)) }
         switch (coder.auth, coder.token, coder.tokenFile) {
         case (.token, nil, nil):
             r.report("token", "is required with auth: token", hint: "set token (coder_agent.main.token) or tokenFile")
@@ -142,44 +161,37 @@ public enum SpecDecoder {
     private static func readCodeServer(_ r: SpecReader) -> CodeServerSettings {
         var settings = CodeServerSettings()
         settings.enabled = r.bool("enabled") ?? settings.enabled
-        if let version = r.string("version") {
-            r.report("version", FieldRules.releaseVersion(version))
-            settings.version = version
-        }
-        if let template = r.string("downloadURL") {
-            settings.downloadURL = template
-            var rest = template.replacing("{version}", with: "").replacing("{arch}", with: "")
+        if let version = r.string("version", rule: FieldRules.releaseVersion) { settings.version = version }
+        if let template = r.string("downloadURL", rule: { template in
+            let rest = template.replacing("{version}", with: "").replacing("{arch}", with: "")
             if rest.contains("{") || rest.contains("}") {
-                r.report("downloadURL", "unknown placeholder in \(FieldRules.quoted(template))", hint: "only {version} and {arch} are substituted")
-            } else {
-                rest = settings.downloadURL(arch: .amd64)
-                r.report("downloadURL", FieldRules.url(rest))
+                return ("unknown placeholder in \(FieldRules.quoted(template))", "only {version} and {arch} are substituted")
             }
+            // Checked with the default version: a bad version is reported at version, once.
+            return FieldRules.url(CodeServerSettings(downloadURL: template).downloadURL(arch: .amd64))
+        }) {
+            settings.downloadURL = template
         }
         settings.sha256 = r.stringMap("sha256", rule: { arch, digest in
             [CPUArchitecture.amd64.rawValue, CPUArchitecture.arm64.rawValue].contains(arch)
                 ? FieldRules.sha256Hex(digest) : ("unknown architecture \(FieldRules.quoted(arch))", "use amd64 or arm64")
         }) ?? [:]
-        settings.installedPath = r.string("installedPath")
-        if let path = settings.installedPath { r.report("installedPath", FieldRules.absolutePath(path)) }
-        if let bind = r.string("bindAddress") {
-            settings.bindAddress = bind
-            if HostPort(bind) == nil {
-                r.report("bindAddress", "\(FieldRules.quoted(bind)) is not HOST:PORT", hint: "e.g. 127.0.0.1:13337")
-            }
-        }
+        settings.installedPath = r.string("installedPath", rule: FieldRules.absolutePath)
         settings.auth = r.choice("auth", CodeServerSettings.Auth.self) ?? settings.auth
-        settings.hashedPassword = r.string("hashedPassword")
-        if let hash = settings.hashedPassword { r.report("hashedPassword", FieldRules.hashedPassword(hash)) }
+        if let bind = r.string("bindAddress", rule: { [auth = settings.auth] in FieldRules.bindAddress($0, auth: auth) }) {
+            settings.bindAddress = bind
+        }
+        settings.hashedPassword = r.string("hashedPassword", rule: FieldRules.hashedPassword)
         settings.extensions = r.strings("extensions", rule: FieldRules.extensionID) ?? []
         settings.settings = r.object("settings") ?? [:]
 
-        if settings.auth == .none, let bind = HostPort(settings.bindAddress), !bind.isLoopback {
-            r.report("bindAddress", "code-server on \(bind.host) with auth: none would let anyone who reaches the VM run commands as the user",
-                     hint: "bind to 127.0.0.1 (Coder's port forwarding reaches it) or set auth: password with hashedPassword")
-        }
         if settings.auth == .password, settings.hashedPassword == nil {
             r.report("hashedPassword", "is required with auth: password", hint: "give code-server's argon2 hashed-password")
+        }
+        let downloads = settings.enabled && settings.installedPath == nil
+        if downloads, settings.sha256.isEmpty, [CPUArchitecture.amd64, .arm64].contains(where: { FieldRules.isPlainHTTP(settings.downloadURL(arch: $0)) }) {
+            r.report("downloadURL", "code-server would be downloaded over plain http:// with no SHA-256 to check it against, so anyone on the way could replace it",
+                     hint: "use an https:// URL, or pin the tarball's digest in codeServer.sha256 (amd64, arm64: `sha256sum FILE`); an architecture without a pin is refused at run time")
         }
         return settings
     }
@@ -198,6 +210,7 @@ public enum SpecDecoder {
 
     private static func readDocker(_ r: SpecReader) -> DockerSettings {
         DockerSettings(enabled: r.bool("enabled") ?? true, install: r.bool("install") ?? true,
+                       allowDockerRepository: r.bool("allowDockerRepository") ?? false,
                        addUserToGroup: r.bool("addUserToGroup") ?? true)
     }
 
@@ -217,11 +230,52 @@ public enum SpecDecoder {
     }
 
     private static func readInstall(_ r: SpecReader) -> InstallSettings? {
-        let url = r.string("packageURL", required: true)
-        if let url { r.report("packageURL", FieldRules.url(url)) }
-        let sha256 = r.string("sha256")
-        if let sha256 { r.report("sha256", FieldRules.sha256Hex(sha256)) }
+        let url = r.string("packageURL", required: true) { FieldRules.url($0) }
+        let sha256 = r.string("sha256", rule: FieldRules.sha256Hex)
+        if let url, FieldRules.isPlainHTTP(url), sha256 == nil {
+            r.report("packageURL", "the package would be downloaded over plain http:// with no SHA-256 to check it against, so anyone on the way could replace the daemon",
+                     hint: "use an https:// URL, or set install.sha256 to the package's digest (`sha256sum FILE`)")
+        }
         return url.map { InstallSettings(packageURL: $0, sha256: sha256) }
+    }
+
+    private static func readDownloads(_ r: SpecReader) -> DownloadLimits {
+        var limits = DownloadLimits()
+        if let bytes = r.int("maxBytes") {
+            if !DownloadLimits.maxBytesRange.contains(bytes) {
+                r.report("maxBytes", "\(bytes) is outside 1048576 (1 MiB) to 68719476736 (64 GiB)", hint: "give a size in bytes; the default is 2147483648 (2 GiB)")
+            }
+            limits.maxBytes = bytes
+        }
+        if let seconds = r.int("attemptTimeout") {
+            if !DownloadLimits.attemptTimeoutRange.contains(seconds) {
+                r.report("attemptTimeout", "\(seconds) s is outside 10 s to 86400 s (a day)", hint: "give seconds; the default is 1800")
+            }
+            limits.attemptTimeout = seconds
+        }
+        return limits
+    }
+
+    /// cloud-init's network-config, which cloud-init and the distribution's
+    /// renderer judge: only its version is checked here, so that a mapping
+    /// meant for something else fails now rather than silently at boot.
+    private static func readNetwork(_ root: SpecReader) -> JSONValue? {
+        guard let fields = root.object("network") else { return nil }
+        let path = root.childPath("network") + ".version"
+        switch fields["version"] {
+        case .int(1)?, .int(2)?:
+            return .object(fields)
+        case nil:
+            let wrapped = fields["network"] != nil
+            root.diagnostics.report(path, "is required (cloud-init network-config version 2, or 1)",
+                                    hint: wrapped ? "give the network-config mapping itself, not wrapped in another network: key"
+                                        : "start the mapping with version: 2, then ethernets: ...")
+        case .int(let number)?:
+            root.diagnostics.report(path, "\(number) is not a network-config version cloud-init reads", hint: "use version: 2 (or 1)")
+        case let other?:
+            root.diagnostics.report(path, "must be the number 2 or 1, not \(other.kindName)", hint: "write version: 2 without quotes")
+        }
+        return nil
     }
 
     /// Rules that relate fields of different sections.
@@ -231,14 +285,24 @@ public enum SpecDecoder {
             root.diagnostics.report("readiness.required[\(index)]", "\(name.rawValue) is required but not enabled",
                                     hint: name == .agent ? "add a coder section or drop agent from the list" : "enable it or drop it from the list")
         }
-        var ports: [(String, Int)] = []
+        let debug = CoderSettings.agentDebugAddress
+        var taken: [(owner: String, port: Int)] = []
+        if spec.coder != nil {
+            taken.append(("the Coder agent's debug server (CODER_AGENT_DEBUG_ADDRESS=\(debug.host):\(debug.port), fixed)", debug.port))
+        }
+        var ports: [(path: String, port: Int)] = []
         if spec.ssh.enabled { ports.append(("ssh.port", spec.ssh.port)) }
         if spec.codeServer.enabled { ports.append(("codeServer.bindAddress", spec.codeServer.port)) }
         ports.append(("readiness.port", spec.readiness.port))
-        for (index, (path, port)) in ports.enumerated() {
-            if let other = ports[..<index].first(where: { $0.1 == port }) {
-                root.diagnostics.report(path, "port \(port) is also used by \(other.0)", hint: "give each service its own port")
+        for (path, port) in ports {
+            if let other = taken.first(where: { $0.port == port }) {
+                root.diagnostics.report(path, "port \(port) is also used by \(other.owner)", hint: "give each service its own port")
             }
+            taken.append((path, port))
+        }
+        if !spec.docker.addUserToGroup, let index = spec.user.groups.firstIndex(of: "docker") {
+            root.diagnostics.report("user.groups[\(index)]", "docker lets its members act as root, but docker.addUserToGroup is false",
+                                    hint: "set docker.addUserToGroup: true if the user should run containers, or drop docker from groups")
         }
     }
 }

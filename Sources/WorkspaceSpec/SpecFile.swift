@@ -32,11 +32,12 @@ public enum SpecFile {
         }
     }
 
-    /// Reads, decodes and checks the spec at `path`.
+    /// Reads, decodes and checks the spec at `path`. At most one byte more
+    /// than `SpecDecoder.maximumDocumentBytes` is read, so a huge file is
+    /// refused (as too large) without being held in memory, and only a
+    /// regular file is read at all (a FIFO or device would block or never end).
     public static func load(path: String) throws(LoadError) -> WorkspaceSpec {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadable(path: path, reason: access(path, F_OK) == 0 ? "cannot be read (permissions?)" : "does not exist")
-        }
+        let data = try contents(of: path, limit: SpecDecoder.maximumDocumentBytes + 1)
         do throws(InvalidSpec) {
             let spec = try SpecDecoder.decode(json: data, source: path)
             let problems = hostProblems(spec, specPath: path)
@@ -69,6 +70,30 @@ public enum SpecFile {
             }
         }
         return problems
+    }
+
+    /// Up to `limit` bytes of the regular file at `path`: open(2) without
+    /// blocking (a FIFO would wait for a writer), fstat(2), read(2).
+    static func contents(of path: String, limit: Int) throws(LoadError) -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else {
+            throw .unreadable(path: path, reason: errno == ENOENT ? "does not exist" : "cannot be read (\(String(cString: strerror(errno))))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw .unreadable(path: path, reason: "is not a regular file")
+        }
+        var data = Data(count: limit)
+        var filled = 0
+        while filled < limit {
+            let count = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, limit - filled) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw .unreadable(path: path, reason: "cannot be read (\(String(cString: strerror(errno))))") }
+            if count == 0 { break }
+            filled += count
+        }
+        return data.prefix(filled)
     }
 
     /// The permission bits of `path` (stat(2)), or nil when it does not exist.

@@ -29,7 +29,12 @@ final class SpecReader {
         return SpecReader(fields, path: path, diagnostics: diagnostics)
     }
 
-    func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// The path of `key` below this mapping, printable even when the key
+    /// itself is empty or holds control characters.
+    func childPath(_ key: String) -> String {
+        let shown = FieldRules.pathComponent(key)
+        return path.isEmpty ? shown : "\(path).\(shown)"
+    }
 
     func report(_ key: String, _ message: String, hint: String? = nil) {
         diagnostics.report(childPath(key), message, hint: hint)
@@ -49,14 +54,39 @@ final class SpecReader {
         return value
     }
 
-    func string(_ key: String, required: Bool = false) -> String? {
+    /// A string, checked by `textProblem` (size, control characters) and
+    /// then by `rule`, with one diagnostic at most. A string that fails is
+    /// still returned, so later checks see what was written.
+    func string(_ key: String, required: Bool = false, rule: (String) -> FieldRules.Problem? = { _ in nil }) -> String? {
         guard let value = value(key, required: required) else { return nil }
         guard case .string(let text) = value else {
             report(key, "must be a string, not \(value.kindName)", hint: "quote the value")
             return nil
         }
-        if required, text.isEmpty { report(key, "must not be empty") }
+        if required, text.isEmpty {
+            report(key, "must not be empty")
+        } else if let problem = Self.textProblem(text) ?? rule(text) {
+            report(key, problem.message, hint: problem.hint)
+        }
         return text
+    }
+
+    /// What every string of the spec must meet before its own rule: at most
+    /// 64 KiB and no control characters (PEM's line breaks are the caller's
+    /// business, see `strings(_:allowing:rule:)`).
+    static func textProblem(_ text: String, allowing allowed: Set<Unicode.Scalar> = []) -> FieldRules.Problem? {
+        if text.utf8.count > FieldRules.maximumStringBytes {
+            return ("is \(text.utf8.count) bytes long; a value may have at most \(FieldRules.maximumStringBytes)",
+                    "shorten it; nothing in a workspace spec needs that much")
+        }
+        return FieldRules.controlCharacters(text, allowing: allowed)
+    }
+
+    /// Reports lists and mappings with more than `FieldRules.maximumEntries` entries.
+    private func tooMany(_ key: String, _ count: Int) -> Bool {
+        guard count > FieldRules.maximumEntries else { return false }
+        report(key, "has \(count) entries; at most \(FieldRules.maximumEntries) are allowed", hint: "split the work differently; no workspace needs that many")
+        return true
     }
 
     func bool(_ key: String) -> Bool? {
@@ -88,13 +118,17 @@ final class SpecReader {
         return choice
     }
 
-    /// A list of strings, each checked by `rule` with its indexed path.
-    func strings(_ key: String, rule: (String) -> FieldRules.Problem? = { _ in nil }) -> [String]? {
+    /// A list of strings, each checked like `string(_:)` (with `allowing`
+    /// passed to the control-character rule) and then by `rule`, with its
+    /// indexed path.
+    func strings(_ key: String, allowing allowed: Set<Unicode.Scalar> = [],
+                 rule: (String) -> FieldRules.Problem? = { _ in nil }) -> [String]? {
         guard let value = value(key) else { return nil }
         guard case .array(let items) = value else {
             report(key, "must be a list, not \(value.kindName)", hint: "write [a, b] or one '- item' per line")
             return nil
         }
+        if tooMany(key, items.count) { return nil }
         var result: [String] = []
         for (index, item) in items.enumerated() {
             let itemPath = "\(childPath(key))[\(index)]"
@@ -102,33 +136,42 @@ final class SpecReader {
                 diagnostics.report(itemPath, "must be a string, not \(item.kindName)", hint: "quote the value")
                 continue
             }
-            if let problem = rule(text) { diagnostics.report(itemPath, problem.message, hint: problem.hint) }
+            if let problem = Self.textProblem(text, allowing: allowed) ?? rule(text) {
+                diagnostics.report(itemPath, problem.message, hint: problem.hint)
+            }
             result.append(text)
         }
         return result
     }
 
-    /// A mapping of string to string, each entry checked by `rule(key, value)`.
+    /// A mapping of string to string; each key and value is checked like
+    /// `string(_:)`, then the entry by `rule(key, value)`.
     func stringMap(_ key: String, rule: (String, String) -> FieldRules.Problem? = { _, _ in nil }) -> [String: String]? {
         guard let value = value(key), let reader = SpecReader.mapping(value, path: childPath(key), diagnostics: diagnostics) else {
             return nil
         }
+        if tooMany(key, reader.values.count) { return nil }
         var result: [String: String] = [:]
         for entryKey in reader.values.keys.sorted() {
-            guard let text = reader.string(entryKey) else { continue }
-            reader.report(entryKey, rule(entryKey, text))
+            if let problem = Self.textProblem(entryKey) {
+                reader.report(entryKey, "the key " + problem.message, hint: problem.hint)
+                continue
+            }
+            guard let text = reader.string(entryKey, rule: { rule(entryKey, $0) }) else { continue }
             result[entryKey] = text
         }
         return result
     }
 
+    /// A free-form mapping (code-server's settings), at most
+    /// `FieldRules.maximumEntries` keys at its top level.
     func object(_ key: String) -> [String: JSONValue]? {
         guard let value = value(key) else { return nil }
         guard case .object(let fields) = value else {
             report(key, "must be a mapping, not \(value.kindName)", hint: "write key: value pairs")
             return nil
         }
-        return fields
+        return tooMany(key, fields.count) ? nil : fields
     }
 
     /// A nested section read by `read`, or nil when absent or not a mapping.

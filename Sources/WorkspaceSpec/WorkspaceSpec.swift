@@ -26,12 +26,18 @@ public struct WorkspaceSpec: Encodable, Equatable, Sendable {
     public var readiness: ReadinessSettings
     /// Where cloud-init gets the daemon when the image does not have it baked in.
     public var install: InstallSettings?
+    /// Bounds on every download the daemon makes.
+    public var downloads: DownloadLimits
+    /// cloud-init's network-config (version 2, or 1) for the VM, passed
+    /// through as given; absent: the image's own (DHCP on the pod network).
+    public var network: JSONValue?
 
     public init(
         workspace: WorkspaceIdentity, hostname: String? = nil, user: WorkspaceUser,
         coder: CoderSettings? = nil, codeServer: CodeServerSettings = .init(),
         ssh: SSHSettings = .init(), docker: DockerSettings = .init(),
-        readiness: ReadinessSettings = .init(), install: InstallSettings? = nil
+        readiness: ReadinessSettings = .init(), install: InstallSettings? = nil,
+        downloads: DownloadLimits = .init()
     ) {
         self.workspace = workspace
         self.hostname = hostname ?? workspace.defaultHostname
@@ -42,6 +48,7 @@ public struct WorkspaceSpec: Encodable, Equatable, Sendable {
         self.docker = docker
         self.readiness = readiness
         self.install = install
+        self.downloads = downloads
     }
 }
 
@@ -66,7 +73,9 @@ public struct WorkspaceIdentity: Encodable, Equatable, Sendable {
 public struct WorkspaceUser: Encodable, Equatable, Sendable {
     public var name: String
     public var shell: String = "/bin/bash"
-    /// Extra supplementary groups (the admin and docker groups are added by the daemon).
+    /// Extra supplementary groups (the admin and docker groups are added by
+    /// the daemon). Never `root`; the groups that amount to root (sudo,
+    /// wheel, admin, disk, shadow, kmem) only with `sudo: true`.
     public var groups: [String] = []
     /// Passwordless sudo through the distribution's admin group.
     public var sudo: Bool = true
@@ -93,6 +102,10 @@ public struct CoderSettings: Encodable, Equatable, Sendable {
         case awsInstanceIdentity = "aws-instance-identity"
         case azureInstanceIdentity = "azure-instance-identity"
     }
+
+    /// Where the agent serves its debug endpoints (CODER_AGENT_DEBUG_ADDRESS),
+    /// which the daemon probes: no other service of the spec may use its port.
+    public static let agentDebugAddress = HostPort(host: "127.0.0.1", port: 2113)
 
     /// The Coder deployment's access URL, e.g. `https://coder.example.com/`.
     public var accessURL: String
@@ -157,6 +170,9 @@ public struct CodeServerSettings: Encodable, Equatable, Sendable {
     /// URL template; `{version}` and `{arch}` (amd64, arm64) are substituted.
     public var downloadURL: String = CodeServerSettings.defaultDownloadURL
     /// Expected SHA-256 of the tarball per architecture (code-server publishes none).
+    /// A plain `http://` downloadURL needs at least one pin to be accepted,
+    /// and the daemon refuses to download over http:// for an architecture
+    /// that has none (`unpinnedDownloadRefusal(arch:)`).
     public var sha256: [String: String] = [:]
     /// A code-server already in the image (its `bin/code-server` parent); nothing is downloaded.
     public var installedPath: String?
@@ -191,6 +207,14 @@ public struct CodeServerSettings: Encodable, Equatable, Sendable {
             .replacing("{arch}", with: arch.rawValue)
     }
 
+    /// Why the tarball for `arch` must not be downloaded: it would come over
+    /// plain http:// with no digest to check it against. Nil when it may.
+    public func unpinnedDownloadRefusal(arch: CPUArchitecture) -> String? {
+        let url = downloadURL(arch: arch)
+        guard FieldRules.isPlainHTTP(url), sha256[arch.rawValue] == nil else { return nil }
+        return "refusing to download code-server for \(arch.rawValue) from \(url): plain http:// and no codeServer.sha256.\(arch.rawValue) to verify it; use https:// or pin the digest"
+    }
+
     /// Port of `bindAddress` (validated by the decoder).
     public var port: Int { HostPort(bindAddress)?.port ?? 13337 }
 }
@@ -214,11 +238,16 @@ public struct DockerSettings: Encodable, Equatable, Sendable {
     public var enabled: Bool = true
     /// Install the distribution's docker package when docker is missing.
     public var install: Bool = true
+    /// Where the distribution's base repositories have no docker (the EL9
+    /// family), the install may add Docker's own repository and install
+    /// docker-ce from it. Off unless asked: it trusts a third party as root.
+    public var allowDockerRepository: Bool = false
     public var addUserToGroup: Bool = true
 
-    public init(enabled: Bool = true, install: Bool = true, addUserToGroup: Bool = true) {
+    public init(enabled: Bool = true, install: Bool = true, allowDockerRepository: Bool = false, addUserToGroup: Bool = true) {
         self.enabled = enabled
         self.install = install
+        self.allowDockerRepository = allowDockerRepository
         self.addUserToGroup = addUserToGroup
     }
 }
@@ -255,11 +284,35 @@ public struct ReadinessSettings: Encodable, Equatable, Sendable {
 public struct InstallSettings: Encodable, Equatable, Sendable {
     /// URL of the daemon's package (.deb, .rpm or .pkg.tar.zst) or tarball.
     public var packageURL: String
+    /// The package's SHA-256; required when packageURL is plain http://.
     public var sha256: String?
 
     public init(packageURL: String, sha256: String? = nil) {
         self.packageURL = packageURL
         self.sha256 = sha256
+    }
+}
+
+/// How much one download may bring and how long one attempt may take; the
+/// daemon hands these to its download library for code-server, the agent
+/// and anything else it fetches.
+public struct DownloadLimits: Encodable, Equatable, Sendable {
+    public static let defaultMaxBytes = 2 * 1024 * 1024 * 1024
+    public static let defaultAttemptTimeout = 1800
+    /// From 1 MiB (less holds no code-server) to 64 GiB.
+    public static let maxBytesRange = (1024 * 1024)...(64 * 1024 * 1024 * 1024)
+    /// From 10 s to a day.
+    public static let attemptTimeoutRange = 10...86400
+
+    /// The largest file a download may produce, in bytes.
+    public var maxBytes: Int = DownloadLimits.defaultMaxBytes
+    /// Seconds one attempt may take from connect to the last byte before it
+    /// is cut (and retried, resuming where it stopped).
+    public var attemptTimeout: Int = DownloadLimits.defaultAttemptTimeout
+
+    public init(maxBytes: Int = DownloadLimits.defaultMaxBytes, attemptTimeout: Int = DownloadLimits.defaultAttemptTimeout) {
+        self.maxBytes = maxBytes
+        self.attemptTimeout = attemptTimeout
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bootstrap
+import HostSystem
 import Logging
 import SystemdSupport
 import WorkspaceSpec
@@ -15,34 +16,59 @@ struct RunCommand: AsyncParsableCommand {
     var spec: String?
 
     func run() async throws {
+        let execToMain = Machine.processAge
         JournalLogHandler.bootstrap(identifier: "coder-vm-bootstrap")
         let logger = Logger(label: "coder-vm-bootstrap")
         let notifier = Notifier()
-        guard let path = spec ?? SpecFile.locate() else {
+        let clock = ContinuousClock()
+        let reading = clock.now
+        var engine: Engine
+        if let path = spec ?? SpecFile.locate() {
+            engine = Engine(spec: try load(path, logger: logger, notifier: notifier), specPath: path, logger: logger)
+        } else if let last = LastBootSpec.load(paths: Paths()) {
+            // A warm boot before cloud-init has written this boot's spec.
+            engine = Engine(spec: last, specPath: Paths().lastBootSpec, logger: logger)
+            engine.bootSpecPending = true
+        } else {
             let message = "no workspace spec: none of \(SpecFile.searchPaths.joined(separator: ", ")) exists; cloud-init writes the first from the user-data coder-vm-seed renders"
             logger.error("\(message)", metadata: [MessageID.metadataKey: .messageID(.configInvalid)])
             _ = try? notifier.send([.status(message)])
             throw ExitCode.specMissing
         }
-        let workspace: WorkspaceSpec
+        engine.earlierStages = (execToMain.map { [("exec", $0)] } ?? []) + [("spec", reading.duration(to: clock.now))]
+        logger.info("starting \(BuildInfo.version) with \(engine.specPath ?? "")\(engine.bootSpecPending ? " (the last boot's, until this boot's arrives)" : "")",
+                    metadata: ["stage": "start"])
         do {
-            workspace = try SpecFile.load(path: path)
-        } catch {
-            // One journal entry per problem, so each field path is searchable.
-            if case .invalid(let invalid) = error {
-                for diagnostic in invalid.diagnostics {
-                    logger.error("\(path): \(diagnostic)", metadata: ["field": .string(diagnostic.path), MessageID.metadataKey: .messageID(.configInvalid)])
-                }
-            } else {
-                logger.error("\(error)", metadata: [MessageID.metadataKey: .messageID(.configInvalid)])
-            }
-            _ = try? notifier.send([.status("invalid spec \(path): see journalctl -u coder-vm-bootstrap")])
-            switch error {
-            case .unreadable: throw ExitCode.specMissing
-            case .invalid: throw ExitCode.specInvalid
-            }
+            try await engine.run()
+        } catch let error as SpecFile.LoadError {
+            // This boot's spec arrived after the daemon started, and is not usable.
+            throw Self.report(error, logger: logger, notifier: notifier)
         }
-        logger.info("starting \(BuildInfo.version) with \(path)", metadata: ["stage": "start"])
-        try await Engine(spec: workspace, specPath: path, logger: logger).run()
+    }
+
+    private func load(_ path: String, logger: Logger, notifier: Notifier) throws -> WorkspaceSpec {
+        do {
+            return try SpecFile.load(path: path)
+        } catch {
+            throw Self.report(error, logger: logger, notifier: notifier)
+        }
+    }
+
+    /// One journal entry per problem, so each field path is searchable; the
+    /// exit code that keeps systemd from restarting (66 or 78).
+    static func report(_ error: SpecFile.LoadError, logger: Logger, notifier: Notifier) -> ExitCode {
+        if case .invalid(let invalid) = error {
+            for diagnostic in invalid.diagnostics {
+                logger.error("\(invalid.source ?? "spec"): \(diagnostic)",
+                             metadata: ["field": .string(diagnostic.path), MessageID.metadataKey: .messageID(.configInvalid)])
+            }
+        } else {
+            logger.error("\(error)", metadata: [MessageID.metadataKey: .messageID(.configInvalid)])
+        }
+        _ = try? notifier.send([.status("invalid spec: see journalctl -u coder-vm-bootstrap")])
+        switch error {
+        case .unreadable: return ExitCode.specMissing
+        case .invalid: return ExitCode.specInvalid
+        }
     }
 }

@@ -90,6 +90,10 @@ final class CoderBootLogLinesTests: XCTestCase {
                                      daemonPID: 1, daemonVersion: "0.1.0", startedAt: Date(), updatedAt: Date(),
                                      host: "Debian GNU/Linux 12 (bookworm)")
         XCTAssertEqual(transcript().opening(status).output, "coder-vm-bootstrap 0.1.0 on Debian GNU/Linux 12 (bookworm): bringing up user agent")
+        var warm = status
+        warm.components[0].state = .ready
+        XCTAssertEqual(transcript().opening(warm).output,
+                       "coder-vm-bootstrap 0.1.0 on Debian GNU/Linux 12 (bookworm): bringing up user agent; ready already: user")
     }
 
     func testADownloadsProgressIsALineAtMostEveryFiveSecondsAndEveryTenPercent() {

@@ -175,6 +175,8 @@ final class CoderBootLogTests: XCTestCase {
         XCTAssertEqual(probed, .unhealthy(refusal))
         XCTAssertTrue(bootLog.guarding(FakeComponent(.codeServer, unit: nil, units: units)) is FakeComponent<VirtualClock>,
                       "only the agent is guarded")
+        let realAgent = CoderAgentComponent(spec: spec(), coder: spec().coder!)
+        XCTAssertTrue(bootLog.guarding(realAgent).usesSecrets, "guarded, it still never starts from the last boot's spec")
     }
 
     func testTheAgentWaitsForCodersFirstAnswerSoATokenRefusedAtBootIsSaidAtOnce() async throws {

@@ -4,13 +4,16 @@ import XCTest
 /// The daemon's command line as systemd and people use it: the built binary, real files.
 final class CommandLineTests: XCTestCase {
     /// Beside the test bundle in the build folder (the test target depends on it).
+    /// A folder of that name (a clone called coder-vm-bootstrap) does not count.
     private var daemon: URL {
         for start in [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])] {
             var directory = start
             for _ in 0..<4 {
                 directory = directory.deletingLastPathComponent()
                 let binary = directory.appendingPathComponent("coder-vm-bootstrap")
-                if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                   FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
             }
         }
         return URL(fileURLWithPath: ".build/debug/coder-vm-bootstrap")

@@ -35,21 +35,35 @@ final class InjectionTests: XCTestCase {
     /// The full example with `text` (adapted to what each field allows) in
     /// every free-text field.
     static func hostileTree(_ text: String) throws -> JSONValue {
-        let oneLine = String(text.map { $0.isNewline ? " " : $0 })
-        let noSpace = String(text.filter { !$0.isWhitespace && !$0.isNewline && $0 != "," })
+        // The validator refuses control characters everywhere but in PEM (line breaks and tabs there).
+        func withoutControls(_ text: String, keeping kept: Set<Unicode.Scalar> = []) -> String {
+            let refused: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
+            return String(String.UnicodeScalarView(text.unicodeScalars.filter { kept.contains($0) || !refused.contains($0.properties.generalCategory) }))
+        }
+        let oneLine = withoutControls(String(text.map { $0.isNewline ? " " : $0 }))
+        let noSpace = String(oneLine.filter { !$0.isWhitespace && $0 != "," })
+        // CODER_AGENT_HEADER is one comma-separated value; NO_PROXY entries are host names or addresses; PHC hashes have their alphabet.
+        let headerValue = oneLine.filter { !",\"\\".contains($0) }
+        let host = noSpace.filter { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:/[]*_".contains($0)) }
+        let phc = noSpace.filter { $0.isASCII && ($0.isLetter || $0.isNumber || "$=,+/.-".contains($0)) }
         var tree = try SpecTreeParser.parse(try SpecFixtures.example("full.yaml"))
         let pem = try SpecFixtures.caCertificate()
-        tree[keys: "user", "shell"] = .string("/bin/" + oneLine)
+        tree[keys: "user", "shell"] = .string("/bin/" + oneLine.filter { $0 != ":" })
         tree[keys: "user", "sshAuthorizedKeys"] = .array([.string(SpecFixtures.key + " " + oneLine),
                                                            .string("command=\"\(oneLine.replacingOccurrences(of: "\"", with: ""))\" " + SpecFixtures.key)])
         tree[keys: "coder", "token"] = .string("t" + noSpace)
-        tree[keys: "coder", "agentHeaders"] = .object(["X-Tenant": .string(oneLine), "X-Other": .string("v" + oneLine)])
-        tree[keys: "coder", "caCertificates"] = .array([.string(text + "\n" + pem + text)])
-        tree[keys: "coder", "proxy", "noProxy"] = .array([.string("h" + noSpace), "localhost"])
+        tree[keys: "coder", "agentHeaders"] = .object(["X-Tenant": .string(headerValue), "X-Other": .string("v" + headerValue)])
+        let pemText = withoutControls(text, keeping: ["\n", "\r", "\t"])
+        tree[keys: "coder", "caCertificates"] = .array([.string(pemText + "\n" + pem + pemText)])
+        tree[keys: "coder", "proxy", "noProxy"] = .array([.string("h" + host), "localhost"])
         tree[keys: "codeServer", "installedPath"] = .string("/opt/" + oneLine)
         tree[keys: "codeServer", "auth"] = "password"
-        tree[keys: "codeServer", "hashedPassword"] = .string("$argon2id$" + text)
+        tree[keys: "codeServer", "hashedPassword"] = .string("$argon2id$" + phc)
         tree[keys: "codeServer", "settings"] = .object([text: .string(text), "nested": .object([text: .array([.string(text)])])])
+        tree[keys: "network"] = .object(["version": .int(2), "ethernets": .object([
+            "eth0": .object(["dhcp4": .bool(true), "nameservers": .object(["search": .array([.string(text)])])]),
+            text: .object(["match": .object(["name": .string(text)])]),
+        ])])
         return tree
     }
 
@@ -83,6 +97,8 @@ final class InjectionTests: XCTestCase {
             XCTAssertEqual(documents.map { $0?["kind"] as? String }, ["Secret", "DataVolume", "VirtualMachine", "Service"], name)
             let encoded = ((documents[0]?["data"] as? [String: Any])?["userdata"] as? String) ?? ""
             XCTAssertEqual(Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) }, userData, name)
+            let network = ((documents[0]?["data"] as? [String: Any])?["networkdata"] as? String).flatMap { Data(base64Encoded: $0) }
+            XCTAssertEqual(try network.map { try SpecTreeParserForTests.load(String(decoding: $0, as: UTF8.self)) }, spec.network, name)
 
             let file = directory.appendingPathComponent("\(name).yaml")
             try userData.write(to: file, atomically: true, encoding: .utf8)
@@ -91,8 +107,7 @@ final class InjectionTests: XCTestCase {
         }
 
         // cloud-init's view: its schema, and its YAML loader.
-        let cloudInit = try Validators.cloudInit()
-        let failures = try cloudInitSchemaFailures(cloudInit, files)
+        let failures = try cloudInitSchemaFailures(files)
         XCTAssertEqual(failures, [], failures.joined(separator: "\n"))
         let inspected = try Validators.python("cloudinit_userdata.py", files.map(\.1.path), interpreter: "/usr/bin/python3")
         XCTAssertEqual(inspected.status, 0, inspected.stderr)
@@ -102,6 +117,7 @@ final class InjectionTests: XCTestCase {
             XCTAssertEqual(view.header, "#cloud-config")
             XCTAssertEqual(view.keys, baseline.keys, path)
             XCTAssertEqual(view.counts, baseline.counts, path)
+            XCTAssertEqual(view.createdUsers, .object([:]), path)
             XCTAssertEqual(try SpecDecoder.decode(json: Data(view.spec.utf8)), spec, path)
         }
     }
@@ -141,6 +157,7 @@ final class InjectionTests: XCTestCase {
         var header: String
         var keys: [String]
         var counts: [String: Int]
+        var createdUsers: JSONValue
         var spec: String
         var mode: String?
         var leftovers: [String]?
@@ -149,7 +166,6 @@ final class InjectionTests: XCTestCase {
     struct Structure: Equatable {
         var keys: [String]
         var counts: [String: Int]
-        var userKeys: [String]
         var bootcmdLines: Int
     }
 
@@ -157,9 +173,8 @@ final class InjectionTests: XCTestCase {
         let root = try XCTUnwrap(try Yams.load(yaml: userData) as? [String: Any])
         var counts: [String: Int] = [:]
         for (key, value) in root { if let list = value as? [Any] { counts[key] = list.count } }
-        let user = try XCTUnwrap((root["users"] as? [[String: Any]])?.first)
         let bootcmd = try XCTUnwrap((root["bootcmd"] as? [String])?.first)
-        return Structure(keys: root.keys.sorted(), counts: counts, userKeys: user.keys.sorted(),
+        return Structure(keys: root.keys.sorted(), counts: counts,
                          bootcmdLines: bootcmd.split(separator: "\n", omittingEmptySubsequences: false).count)
     }
 }

@@ -32,45 +32,45 @@ final class NotifierTests: XCTestCase {
     }
 
     func testReadyReachesNotifySocketVerbatim() throws {
-        XCTAssertTrue(try Notifier().ready())
+        XCTAssertTrue(try Notifier().send([.ready]))
         XCTAssertEqual(try nextDatagram(), "READY=1")
         XCTAssertNil(try nextDatagram())
     }
 
     func testStatusLineReachesNotifySocketVerbatim() throws {
-        XCTAssertTrue(try Notifier().status("downloading code-server 4.96.2: 41%"))
+        XCTAssertTrue(try Notifier().send([.status("downloading code-server 4.96.2: 41%")]))
         XCTAssertEqual(try nextDatagram(), "STATUS=downloading code-server 4.96.2: 41%")
     }
 
     func testMultiLineStatusArrivesAsOneLine() throws {
-        try Notifier().status("code-server failed:\nexit status 1\r\n  see journal\n")
+        try Notifier().send([.status("code-server failed:\nexit status 1\r\n  see journal\n")])
         XCTAssertEqual(try nextDatagram(), "STATUS=code-server failed: exit status 1   see journal")
     }
 
     func testReadyAndStatusTravelInOneDatagram() throws {
-        try Notifier().ready(status: "ready: ssh, docker, code-server, coder agent")
+        try Notifier().send([.ready, .status("ready: ssh, docker, code-server, coder agent")])
         XCTAssertEqual(try nextDatagram(), "READY=1\nSTATUS=ready: ssh, docker, code-server, coder agent")
         XCTAssertNil(try nextDatagram())
     }
 
     func testWatchdogPingIsSent() throws {
-        try Notifier().watchdog()
+        try Notifier().send([.watchdog])
         XCTAssertEqual(try nextDatagram(), "WATCHDOG=1")
     }
 
     func testExtendTimeoutIsSentInMicroseconds() throws {
         let notifier = Notifier()
-        try notifier.extendTimeout(by: .seconds(90))
-        try notifier.extendTimeout(by: .milliseconds(1500), status: "downloading coder agent")
+        try notifier.send([.extendTimeout(.seconds(90))])
+        try notifier.send([.extendTimeout(.milliseconds(1500)), .status("downloading coder agent")])
         // Sub-microsecond remainders round up, never down.
-        try notifier.extendTimeout(by: .nanoseconds(1))
+        try notifier.send([.extendTimeout(.nanoseconds(1))])
         XCTAssertEqual(try nextDatagram(), "EXTEND_TIMEOUT_USEC=90000000")
         XCTAssertEqual(try nextDatagram(), "EXTEND_TIMEOUT_USEC=1500000\nSTATUS=downloading coder agent")
         XCTAssertEqual(try nextDatagram(), "EXTEND_TIMEOUT_USEC=1")
     }
 
     func testStoppingIsAnnouncedWithItsReason() throws {
-        try Notifier().stopping(status: "stopping: SIGTERM")
+        try Notifier().send([.stopping, .status("stopping: SIGTERM")])
         XCTAssertEqual(try nextDatagram(), "STOPPING=1\nSTATUS=stopping: SIGTERM")
     }
 
@@ -81,10 +81,10 @@ final class NotifierTests: XCTestCase {
 
     func testIdenticalConsecutiveStatusLinesAreSentOnce() throws {
         let notifier = Notifier()
-        try notifier.status("downloading code-server: 41%")
-        try notifier.status("downloading code-server: 41%")
-        try notifier.status("downloading code-server: 42%")
-        try notifier.status("downloading code-server: 41%")
+        try notifier.send([.status("downloading code-server: 41%")])
+        try notifier.send([.status("downloading code-server: 41%")])
+        try notifier.send([.status("downloading code-server: 42%")])
+        try notifier.send([.status("downloading code-server: 41%")])
         XCTAssertEqual(try socket.receiveAllNow().map { String(decoding: $0, as: UTF8.self) }, [
             "STATUS=downloading code-server: 41%",
             "STATUS=downloading code-server: 42%",
@@ -94,8 +94,8 @@ final class NotifierTests: XCTestCase {
 
     func testRepeatedStatusIsDroppedButTheRestOfTheDatagramIsSent() throws {
         let notifier = Notifier()
-        try notifier.status("installing code-server")
-        try notifier.extendTimeout(by: .seconds(30), status: "installing code-server")
+        try notifier.send([.status("installing code-server")])
+        try notifier.send([.extendTimeout(.seconds(30)), .status("installing code-server")])
         XCTAssertEqual(try socket.receiveAllNow().map { String(decoding: $0, as: UTF8.self) }, [
             "STATUS=installing code-server",
             "EXTEND_TIMEOUT_USEC=30000000",
@@ -104,8 +104,8 @@ final class NotifierTests: XCTestCase {
 
     func testDeduplicationCanBeTurnedOff() throws {
         let notifier = Notifier(deduplicateStatus: false)
-        try notifier.status("same")
-        try notifier.status("same")
+        try notifier.send([.status("same")])
+        try notifier.send([.status("same")])
         XCTAssertEqual(try socket.receiveAllNow().count, 2)
     }
 
@@ -113,26 +113,26 @@ final class NotifierTests: XCTestCase {
         environment.set("NOTIFY_SOCKET", nil)
         let notifier = Notifier()
         XCTAssertFalse(notifier.isEnabled)
-        XCTAssertFalse(try notifier.ready(status: "ready"))
-        XCTAssertFalse(try notifier.status("x"))
-        XCTAssertFalse(try notifier.watchdog())
-        XCTAssertFalse(try notifier.extendTimeout(by: .seconds(1)))
-        XCTAssertFalse(try notifier.stopping())
+        XCTAssertFalse(try notifier.send([.ready, .status("ready")]))
+        XCTAssertFalse(try notifier.send([.status("x")]))
+        XCTAssertFalse(try notifier.send([.watchdog]))
+        XCTAssertFalse(try notifier.send([.extendTimeout(.seconds(1))]))
+        XCTAssertFalse(try notifier.send([.stopping]))
         XCTAssertNil(try nextDatagram())
     }
 
     func testStatusSentWithoutSocketIsNotRememberedAsDelivered() throws {
         environment.set("NOTIFY_SOCKET", nil)
         let notifier = Notifier()
-        try notifier.status("starting")
+        try notifier.send([.status("starting")])
         environment.set("NOTIFY_SOCKET", socket.path)
-        try notifier.status("starting")
+        try notifier.send([.status("starting")])
         XCTAssertEqual(try nextDatagram(), "STATUS=starting")
     }
 
     func testVanishedNotifySocketIsReportedWithErrno() throws {
         environment.set("NOTIFY_SOCKET", directory.path + "/gone")
-        XCTAssertThrowsError(try Notifier().ready()) { error in
+        XCTAssertThrowsError(try Notifier().send([.ready])) { error in
             XCTAssertEqual(error as? SystemdError, SystemdError(function: "sd_notify", errno: ENOENT))
         }
     }

@@ -51,7 +51,7 @@ def spec(stand_ins, token):
 def install(c, stand_ins, token, files=None, spec_changes=None):
     """Installs the daemon the way the .deb does, with this boot's spec."""
     c.write_file("/usr/bin/coder-vm-bootstrap", DAEMON.read_bytes(), mode=0o755)
-    for unit in ("coder-vm-bootstrap.service", "code-server@.service", "coder-agent@.service"):
+    for unit in ("coder-vm-bootstrap.service", "coder-vm-bootstrap.path", "code-server@.service", "coder-agent@.service"):
         c.write_file(f"/lib/systemd/system/{unit}", (REPO / "units" / unit).read_text())
     write_spec(c, stand_ins, token, spec_changes)
     c.forward_to_host(CODER_PORT, stand_ins["coder"].port)
@@ -65,8 +65,8 @@ def write_spec(c, stand_ins, token, spec_changes=None):
     document = spec(stand_ins, token)
     for section, values in (spec_changes or {}).items():
         document.setdefault(section, {}).update(values)
-    c.run("umask 077 && mkdir -p /run/coder-vm-bootstrap && cat > /run/coder-vm-bootstrap/spec.json",
-          input=json.dumps(document))
+    c.run("umask 077 && mkdir -p /run/coder-vm-bootstrap && cat > /run/coder-vm-bootstrap/spec.json.tmp"
+          " && mv -f /run/coder-vm-bootstrap/spec.json.tmp /run/coder-vm-bootstrap/spec.json", input=json.dumps(document))
 
 
 def status(c):

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
 from nspawn import wait_until  # noqa: E402
+from standins import FileServer  # noqa: E402
 from test_daemon import USER, install, ssh, stand_ins, status, write_spec  # noqa: E402,F401  (stand_ins is a fixture)
 
 AGENT_STANDIN = pathlib.Path(__file__).resolve().parents[1] / "standins" / "coder" / "coder-agent-standin"
@@ -157,3 +158,57 @@ def test_environment_file_values_reach_the_unit_unchanged(container, stand_ins):
     environment = dict(entry.split("=", 1) for entry in c.read_file(f"/proc/{pid}/environ").split("\0") if "=" in entry)
     assert environment["HASHED_PASSWORD"] == hashed, environment.get("HASHED_PASSWORD")
     assert environment["CODE_SERVER_AUTH"] == "password"
+
+
+def test_html_page_served_as_the_agent_is_refused_and_the_working_binary_kept(container, stand_ins, fresh_faults, tmp_path):
+    c = container(name="htmlagent")
+    install(c, stand_ins, "token-html")
+    start(c)
+    binary = "/var/lib/coder-vm-bootstrap/coder-agent/coder"
+    before = c.run(["sha256sum", binary]).stdout.split()[0]
+    page = tmp_path / "error.html"
+    page.write_text("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>\n")
+    fresh_faults.replace_binary(path=page)
+    # The next start of the agent revalidates (the last check is made old enough).
+    c.run(["touch", "-d", "2 minutes ago", "/var/lib/coder-vm-bootstrap/coder-agent/.checked"])
+    c.systemctl("restart", f"coder-agent@{USER}.service")
+    c.wait_for_unit(f"coder-agent@{USER}.service")
+    assert c.run(["sha256sum", binary]).stdout.split()[0] == before, "the page never replaced the binary"
+    journal = c.run(["journalctl", "--no-pager", "-u", f"coder-agent@{USER}.service", "-o", "cat"]).stdout
+    assert "did not send a program for this machine" in journal and "keeping the agent binary" in journal, journal[-2000:]
+    assert c.run(["ls", "-a", "/var/lib/coder-vm-bootstrap/coder-agent"]).stdout.count(".part") == 0
+
+
+def test_tarball_with_setuid_member_is_installed_without_it(container, stand_ins, tmp_path):
+    import hashlib
+    import io
+    import tarfile
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    release = stand_ins["tarball"]
+    hostile = folder / release.name
+    # The stand-in release plus a setuid-root shell and a world-writable file.
+    with tarfile.open(release) as source, tarfile.open(hostile, "w:gz") as target:
+        top = source.getmembers()[0].name.split("/")[0]
+        for member in source.getmembers():
+            target.addfile(member, source.extractfile(member) if member.isfile() else None)
+        for name, mode in (("bin/rootshell", 0o4755), ("lib/anyone-writes", 0o666)):
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.mode, info.uid, info.gid, info.size = mode, 0, 0, 10
+            target.addfile(info, io.BytesIO(b"#!/bin/sh\n"))
+    digest = hashlib.sha256(hostile.read_bytes()).hexdigest()
+    files = FileServer(folder)
+    try:
+        c = container(name="setuidtar")
+        install(c, stand_ins, "token-tar", files=files, spec_changes={"codeServer": {"sha256": {"amd64": digest}}})
+        start(c)
+        release_dir = "/opt/code-server/4.96.4-amd64"
+        by_path = {path: mode for mode, path in (line.split(" ", 1) for line in c.run(["find", release_dir, "-printf", "%m %P\\n"]).stdout.splitlines())}
+        assert by_path["bin/rootshell"] == "755", by_path["bin/rootshell"]
+        assert by_path["lib/anyone-writes"] == "644", by_path["lib/anyone-writes"]
+        assert not c.run(["find", release_dir, "-perm", "/6000"]).stdout.strip(), "no setuid or setgid file was installed"
+        owners = set(c.run(["find", release_dir, "-printf", "%u\\n"]).stdout.split())
+        assert owners == {"root"}, owners
+        assert component(c, "code-server")["state"] == "ready"
+    finally:
+        files.stop()

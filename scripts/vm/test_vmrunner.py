@@ -193,3 +193,25 @@ def test_run_vm_seed_from_a_secret(tmp_path):
     out = subprocess.run([str(RUN_VM), "seed", str(tmp_path / "seed.img"), "--secret", str(secret),
                           "--instance-id", "iid-7", "--hostname", "ws"], capture_output=True, text=True, check=True)
     assert pathlib.Path(out.stdout.strip()).stat().st_size > 0
+
+
+def test_console_reader_returns_whole_lines_as_they_arrive_without_terminal_escapes(tmp_path):
+    log = tmp_path / "console-1.log"
+    reader = vmrunner.ConsoleReader(log)
+    assert reader.new_lines() == [], "qemu has not created the file yet"
+    log.write_bytes(b"[    0.000000] Linux version 6.1.0\r\n[\x1b[0;32m  OK  \x1b[0m] Started ssh.service\r\nhalf a li")
+    assert reader.new_lines() == ["[    0.000000] Linux version 6.1.0", "[  OK  ] Started ssh.service"]
+    with log.open("ab") as f:
+        f.write(b"ne\r\n\x1b]0;title\x07\x1b[?25lcoder-alice-dev login: \x00\n")
+    assert reader.new_lines() == ["half a line", "coder-alice-dev login:"]
+    assert reader.new_lines() == []
+    log.write_bytes(b"Linux version 6.1.0\n")  # qemu started again on the same file
+    assert reader.new_lines() == ["Linux version 6.1.0"]
+
+
+def test_run_vm_console_prints_the_last_boot_as_text(tmp_path):
+    (tmp_path / "console-1.log").write_bytes(b"first boot\n")
+    (tmp_path / "console-2.log").write_bytes(b"\x1b[1mWelcome to Debian GNU/Linux 12 (bookworm)!\x1b[0m\r\n")
+    out = subprocess.run([str(pathlib.Path(__file__).parent / "run-vm"), "console", str(tmp_path)],
+                         check=True, capture_output=True, text=True).stdout
+    assert out == "Welcome to Debian GNU/Linux 12 (bookworm)!\n"

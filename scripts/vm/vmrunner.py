@@ -26,7 +26,8 @@ What a boot is (KubeVirt-like, measured on this machine in REFERENCE.md):
     host's loopback is 10.0.2.2; virtio-rng for entropy;
   * `-accel tcg,thread=multi -cpu max` unless kvm_intel/kvm_amd is loaded (the
     /dev/kvm here is kvm_pvm: a stock kernel hangs under it);
-  * serial console to <workdir>/console-<n>.log, QMP socket for a clean
+  * serial console to <workdir>/console-<n>.log (read it as it grows with
+    `vm.console()`, a ConsoleReader), QMP socket for a clean
     `system_powerdown`, -pidfile, -no-reboot (a guest reboot ends qemu).
 qemu is killed (by pidfile, after checking it is that qemu) when the VM object
 is left, at interpreter exit, on SIGTERM (turned into SystemExit), and by the
@@ -38,6 +39,7 @@ import ctypes
 import json
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import signal
@@ -294,6 +296,40 @@ class QMP:
             pass
 
 
+# --- the serial console ---------------------------------------------------------------
+
+_TERMINAL_ESCAPES = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class ConsoleReader:
+    """Reads a serial console log while qemu writes it: each call to
+    new_lines() returns the lines completed since the last call, as text
+    without terminal escapes (systemd colours its "[  OK  ]") or control
+    bytes. A line still being written waits for its newline. A file that
+    got shorter was started again (qemu truncates it when it opens it,
+    which is after it writes its pidfile): it is read from its start."""
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+        self.offset = 0
+        self.partial = b""
+
+    def new_lines(self):
+        try:
+            with open(self.path, "rb") as f:
+                if os.fstat(f.fileno()).st_size < self.offset:
+                    self.offset, self.partial = 0, b""
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(data)
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        return [_CONTROL_BYTES.sub(b"", _TERMINAL_ESCAPES.sub(b"", line)).decode(errors="replace").strip()
+                for line in lines]
+
+
 # --- the VM -------------------------------------------------------------------------
 
 class VM:
@@ -426,6 +462,10 @@ class VM:
             raise VMError(f"qemu exited with {self.proc.returncode}: "
                           f"{(self.workdir / f'qemu-{self.boots}.log').read_text(errors='replace')[-2000:]}"
                           f"\n--- console tail ---\n{self.console_tail()}")
+
+    def console(self):
+        """A ConsoleReader over this boot's serial console, from its start."""
+        return ConsoleReader(self.console_path)
 
     def console_tail(self, chars=3000):
         try:

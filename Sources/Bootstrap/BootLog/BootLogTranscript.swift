@@ -39,11 +39,15 @@ struct BootLogTranscript: Sendable {
         self.pace = pace
     }
 
-    /// The first line: which daemon, where, bringing up what.
+    /// The first line: which daemon, where, bringing up what, and what is
+    /// ready already (on a warm boot, what needs no token starts from the
+    /// last boot's spec before this boot's, and the boot log, arrives).
     func opening(_ status: WorkspaceStatus) -> BootLogLine {
-        let enabled = status.components.filter { $0.state != .disabled }.map(\.name.rawValue)
+        let enabled = status.components.filter { $0.state != .disabled }
+        let ready = enabled.filter { $0.state == .ready }.map(\.name.rawValue)
         let host = status.host.map { " on \($0)" } ?? ""
-        return line(.info, "coder-vm-bootstrap \(status.daemonVersion)\(host): bringing up \(enabled.joined(separator: " "))")
+        return line(.info, "coder-vm-bootstrap \(status.daemonVersion)\(host): bringing up \(enabled.map(\.name.rawValue).joined(separator: " "))"
+            + (ready.isEmpty ? "" : "; ready already: \(ready.joined(separator: " "))"))
     }
 
     /// The lines `event` of `component` makes, at `now`.

@@ -17,6 +17,7 @@ struct TokenCheckedComponent: Component {
     var needs: Set<ComponentName> { wrapped.needs }
     var bootUnits: [String] { wrapped.bootUnits }
     var unit: String? { wrapped.unit }
+    var usesSecrets: Bool { wrapped.usesSecrets }
 
     func converge(_ context: ComponentContext) async throws -> Bool {
         await verdict.firstAnswer(within: firstAnswerLimit)

@@ -41,8 +41,19 @@ public struct CodeServerComponent: Component {
     }
 
     public func probe() async -> ProbeResult {
-        let port = HostPort(settings.bindAddress)?.port ?? 13337
-        return await Probe.http(.tcp(host: "127.0.0.1", port: port), path: "/healthz", accept: { $0 == 200 })
+        return await Probe.http(Self.probeEndpoint(settings.bindAddress), path: "/healthz", accept: { $0 == 200 })
+    }
+
+    /// Where to reach code-server from this machine: its own address when it
+    /// is bound to one (an IPv6 literal or localhost included), loopback when
+    /// it listens everywhere.
+    static func probeEndpoint(_ bindAddress: String) -> NetworkEndpoint {
+        guard let bind = HostPort(bindAddress) else { return .tcp(host: "127.0.0.1", port: 13337) }
+        switch bind.host {
+        case "0.0.0.0", "localhost": return .tcp(host: "127.0.0.1", port: bind.port)
+        case "::", "[::]": return .tcp(host: "::1", port: bind.port)
+        default: return .tcp(host: bind.host, port: bind.port)
+        }
     }
 
     /// Installs the spec's extensions that are missing, as the user, after
@@ -77,24 +88,29 @@ public struct CodeServerComponent: Component {
             return baked
         }
         let arch = try CPUArchitecture.auto.resolved()
+        if let refusal = settings.unpinnedDownloadRefusal(arch: arch) { throw ComponentError(.configuration, refusal) }
         let root = try Directory.system(context.paths.codeServerRoot, creating: .init())
         let releaseName = "\(settings.version)-\(arch.rawValue)"
         if try Self.holdsRelease(root, releaseName) { return root.childPath(releaseName) }
 
-        // A crash halfway leaves at most a resumable .part download and a
-        // half-unpacked staging folder, which is removed here.
+        // The tarball is unpacked while it downloads, member by member (never
+        // `tar` as root). A crash halfway leaves a resumable .part download,
+        // which is unpacked again from disk before the download continues,
+        // and a staging folder, which is emptied first.
         let stagingName = ".staging-\(releaseName)"
         try root.removeTree(stagingName)
-        _ = try root.child(stagingName, creating: .init(mode: 0o700))
+        let staging = try root.child(stagingName, creating: .init(mode: 0o700))
         let downloads = try Directory.system(context.paths.downloads, creating: .init(mode: 0o700))
         let tarballName = "code-server-\(settings.version)-linux-\(arch.rawValue).tar.gz"
         let url = settings.downloadURL(arch: arch)
-        _ = try await context.downloads.download(
-            DownloadRequest(url: url, destination: downloads.childPath(tarballName),
-                            expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never),
-            what: "code-server \(settings.version)", events: context.events)
-        context.report("unpacking code-server \(settings.version)")
-        try Self.unpack(try downloads.openFile(tarballName), into: try root.child(stagingName))
+        var request = DownloadRequest(url: url, destination: downloads.childPath(tarballName),
+                                      expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never)
+        request.consumer = try UnpackingConsumer(into: staging, policy: ArchivePolicy(stripComponents: 1))
+        do {
+            _ = try await context.downloads.download(request, what: "code-server \(settings.version)", events: context.events)
+        } catch let error as ArchiveError {
+            throw ComponentError(.configuration, "the code-server tarball from \(DownloadService.shown(url)) cannot be installed: \(error)")
+        }
         guard try Self.holdsRelease(root, stagingName) else {
             throw ComponentError(.configuration, "\(DownloadService.shown(url)) has no bin/code-server inside; check codeServer.downloadURL")
         }
@@ -103,20 +119,6 @@ public struct CodeServerComponent: Component {
         try root.sync()
         try downloads.remove(tarballName)
         return root.childPath(releaseName)
-    }
-
-    /// Reads the release tarball member by member, never running `tar` as
-    /// root: only regular files, folders and links that stay inside, no
-    /// setuid bits, no devices (see `ArchivePolicy`), into `staging`.
-    static func unpack(_ tarball: OpenFile, into staging: Directory) throws {
-        let extractor = ArchiveExtractor(into: staging)
-        let stream = try TarGzStream(policy: ArchivePolicy(stripComponents: 1), handler: extractor)
-        do {
-            try tarball.readChunks { try stream.consume($0) }
-            try stream.finish()
-        } catch let error as ArchiveError {
-            throw ComponentError(.configuration, "the code-server tarball cannot be installed: \(error)")
-        }
     }
 
     private static func holdsRelease(_ root: Directory, _ name: String) throws -> Bool {

@@ -21,10 +21,11 @@ public struct CoderAgentComponent: Component {
     public let name = ComponentName.agent
     public let unit: String?
     public let needs: Set<ComponentName> = [.user]
+    public let usesSecrets = true
     let coder: CoderSettings
     let userName: String
     /// The agent's own debug server (CODER_AGENT_DEBUG_ADDRESS), the probe's target.
-    static let debugAddress = HostPort("127.0.0.1:2113")!
+    static let debugAddress = CoderSettings.agentDebugAddress
     /// A binary checked this recently is not checked again before a start.
     static let freshness: Duration = .seconds(60)
 
@@ -81,19 +82,20 @@ public struct CoderAgentComponent: Component {
         let arch = try coder.arch.resolved()
         let folder = try Directory.system(context.paths.agentFolder, creating: .init())
         let url = "\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue)"
-        let result = try await context.downloads.download(
-            DownloadRequest(url: url, destination: context.paths.agentBinary, mode: 0o755, revalidation: .storedETag),
-            what: "coder agent", events: context.events)
+        var request = DownloadRequest(url: url, destination: context.paths.agentBinary, mode: 0o755, revalidation: .storedETag)
+        // Checked before it replaces the binary that works.
+        request.verify = { part in try await Self.verify(FilePathParts(part), from: url, user: user) }
+        let result = try await context.downloads.download(request, what: "coder agent", events: context.events)
         try folder.writeFile(Self.checkedStamp, text: "", mode: 0o644)
-        guard result.outcome != .notModified else { return false }
-        try await Self.verify(folder: folder, name: FilePathParts(context.paths.agentBinary).name, from: url, user: user)
-        return true
+        return result.outcome != .notModified
     }
 
     /// The body must be a program for this machine (not an HTML error page)
     /// that prints "Coder" for `--version`, run as the user with a deadline
     /// (never as root: the body is the server's).
-    static func verify(folder: Directory, name: String, from url: String, user: UserIdentity) async throws {
+    static func verify(_ file: FilePathParts, from url: String, user: UserIdentity) async throws {
+        let folder = try Directory.system(file.directory)
+        let name = file.name
         let head = try folder.openFile(name).prefix(256)
         guard ExecutableFormat(prefix: head).runsHere else {
             let start = String(decoding: head.prefix(40).map { $0 < 0x20 || $0 > 0x7E ? UInt8(ascii: ".") : $0 }, as: UTF8.self)

@@ -17,6 +17,9 @@ public protocol Component: Sendable {
     /// The systemd unit that runs it, which the supervisor starts, probes and
     /// restarts; nil for a component that is done once converged (the user).
     var unit: String? { get }
+    /// It uses this boot's secrets (the agent token): it starts only from
+    /// this boot's spec, never from the last boot's (see `LastBootSpec`).
+    var usesSecrets: Bool { get }
 
     /// Makes the machine match the spec. Idempotent and safe after a crash
     /// halfway. Returns whether something the running unit uses changed (so
@@ -40,6 +43,7 @@ public protocol Component: Sendable {
 extension Component {
     public var needs: Set<ComponentName> { [] }
     public var bootUnits: [String] { [] }
+    public var usesSecrets: Bool { false }
     public func afterReady(_ context: ComponentContext) async {}
     public func prepareStart(_ context: ComponentContext) async throws {}
 }

@@ -31,6 +31,8 @@ public struct Paths: Sendable {
     public var agentFolder: String { "\(state)/coder-agent" }
     public var agentBinary: String { "\(agentFolder)/coder" }
     public var downloads: String { "\(state)/downloads" }
+    /// The last boot's spec without its token (see `LastBootSpec`).
+    public var lastBootSpec: String { "\(state)/last-boot-spec.json" }
     /// What the daemon granted the user (groups, sudo), to take back what a later spec drops.
     public var grantsFile: String { "\(state)/grants.json" }
     public var sshDropInFolder: String { "\(sshConfig)/sshd_config.d" }

@@ -75,10 +75,32 @@ public final class StatusBoard: ComponentEventSink, Sendable {
         for entry in journal { entry.log(to: logger, component: name) }
     }
 
+    /// This boot's spec replaces the last boot's (a warm boot): which
+    /// components are enabled and required follows it.
+    public func adopt(_ spec: WorkspaceSpec, specPath: String) {
+        let required = spec.requiredComponents
+        let enabled = Set(spec.enabledComponents)
+        var journal: [JournalEntry] = []
+        state.withLock { state in
+            state.status.specPath = specPath
+            for index in state.status.components.indices {
+                let name = state.status.components[index].name
+                state.status.components[index].required = required.contains(name)
+                if !enabled.contains(name) {
+                    state.status.components[index].state = .disabled
+                } else if state.status.components[index].state == .disabled {
+                    state.status.components[index].state = .pending
+                }
+            }
+            publish(&state, journal: &journal, progress: true)
+        }
+        for entry in journal { entry.log(to: logger, component: .user) }
+    }
+
     /// A stage of the daemon's own (spec read, host detection), for `status`.
     public func recordStage(_ stage: String, _ duration: Duration) {
         state.withLock { state in
-            state.status.stages.append(StageTiming(stage: stage, milliseconds: duration.milliseconds))
+            state.status.stages = (state.status.stages ?? []) + [StageTiming(stage: stage, milliseconds: duration.milliseconds)]
             writeStatusFile(state.status)
         }
     }

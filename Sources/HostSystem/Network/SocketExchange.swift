@@ -2,7 +2,8 @@ import Glibc
 
 /// Where a probe connects.
 public enum NetworkEndpoint: Sendable, Equatable, CustomStringConvertible {
-    /// An IPv4 literal (or `localhost`) and a port.
+    /// An IP literal (IPv4, or IPv6 without brackets; `localhost` is
+    /// 127.0.0.1) and a port.
     case tcp(host: String, port: Int)
     case unixSocket(String)
 
@@ -60,6 +61,18 @@ public enum SocketExchange {
         let fd: Int32
         let result: Int32
         switch endpoint {
+        case .tcp(let host, let port) where host.contains(":"):
+            fd = socket(AF_INET6, flags, 0)
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+            guard fd >= 0, inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else {
+                if fd >= 0 { close(fd) }
+                return .failure(Failure(message: "\(host) is not an IPv6 address"))
+            }
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
         case .tcp(let host, let port):
             fd = socket(AF_INET, flags, 0)
             var address = sockaddr_in()
