@@ -77,9 +77,19 @@ struct CoderAgentLogAPI: Sendable {
             default: return .failed("\(host) answered HTTP \(response.status): \(said)")
             }
         } catch let error as FetchError {
-            return .failed(DownloadService.explain(error, host: host))
+            return .failed(Self.describe(error, method, host))
         } catch {
             return .failed("\(error)")
+        }
+    }
+
+    /// A call that got no answer, in its own words (FetchError speaks of downloads).
+    static func describe(_ error: FetchError, _ method: String, _ host: String) -> String {
+        switch error {
+        case .transfer where error.isUnknownCertificateAuthority: DownloadService.explain(error, host: host)
+        case let .transfer(_, _, detail, _): "\(method) to \(host) failed: \(detail)"
+        case let .timedOut(_, detail, _): "\(method) to \(host) timed out: \(detail)"
+        default: error.description
         }
     }
 

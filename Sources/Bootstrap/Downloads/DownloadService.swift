@@ -61,7 +61,8 @@ public struct DownloadService: Sendable {
 
     /// The error in words that name the spec's setting where one would fix it.
     static func explain(_ error: FetchError, host: String) -> String {
-        error.isUnknownCertificateAuthority ? "TLS: unknown CA for \(host): add it to coder.caCertificates (\(error))" : error.description
+        guard error.isUnknownCertificateAuthority, case let .transfer(_, _, detail, _) = error else { return error.description }
+        return "TLS: unknown CA for \(host): add it to coder.caCertificates (\(detail))"
     }
 
     /// A server's or the network's fault, a local file problem (a full
