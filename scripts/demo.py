@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "scripts" / "vm"), str(REPO / "Tests" / "standins")]
+sys.path[:0] = [str(REPO / "scripts" / "lib"), str(REPO / "scripts" / "vm"), str(REPO / "Tests" / "standins")]
 import standins  # noqa: E402
 import vmrunner  # noqa: E402
 from standins import FileServer, workspace_spec  # noqa: E402

@@ -14,19 +14,17 @@ real systemd; it does not prove anything about Fedora, EL9 or Arch roots
 """
 import json
 import pathlib
-import sys
 
 import pytest
 
 from package_tools import ENABLED_LINKS, LAYOUT, PATH_UNIT, UNIT, install, unpack_tarball
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "system"))
-import nspawn  # noqa: E402
-from nspawn import wait_until  # noqa: E402
+import nspawn
+from processes import wait_until
 # The system test's stand-ins and spec (test_daemon.install() also copies the
 # binary and units, which the package must do here, so only these are reused).
-from test_daemon import CODER_PORT, FILES_PORT, USER, spec, stand_ins  # noqa: E402,F401
+from test_daemon import CODER_PORT, FILES_PORT, USER, spec, stand_ins
 
 
 def bootcmd_user_data(document):

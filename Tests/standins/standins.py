@@ -1,7 +1,6 @@
 """Helpers for tests that use the STAND-IN code-server and Coder (host side).
 
-    import sys; sys.path.insert(0, "<repo>/Tests/standins")
-    from standins import CoderServer, build_code_server_tarball, AGENT_STANDIN, wait_until
+    from standins import CoderServer, build_code_server_tarball, AGENT_STANDIN   # Tests/standins on the path (pytest.ini)
 
     tarball = build_code_server_tarball("4.96.4", "amd64", tmp_path)
     with CoderServer(tmp_path / "coder") as coder:        # starts coder_server.py
@@ -22,34 +21,13 @@ import threading
 import time
 import urllib.request
 
+from processes import wait_until
+
 HERE = pathlib.Path(__file__).resolve().parent
 CODE_SERVER_MAKE_TARBALL = HERE / "code-server" / "make-tarball.sh"
 CODE_SERVER_SCRIPT = HERE / "code-server" / "code-server.py"
 CODER_SERVER = HERE / "coder" / "coder_server.py"
 AGENT_STANDIN = HERE / "coder" / "coder-agent-standin"
-
-
-class Timeout(AssertionError):
-    pass
-
-
-def wait_until(predicate, timeout, interval=0.1, message="condition"):
-    """Polls predicate() until it returns something truthy (which is returned) or
-    raises Timeout after `timeout` seconds. Exceptions from predicate count as
-    "not yet" and the last one is reported on timeout."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while True:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as e:  # noqa: BLE001 - polling
-            last_error = e
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last_error!r})" if last_error else ""
-            raise Timeout(f"timed out after {timeout}s waiting for {message}{detail}")
-        time.sleep(interval)
 
 
 def build_code_server_tarball(version, arch, outdir):

@@ -13,7 +13,6 @@ import signal
 import socket
 import socketserver
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -22,8 +21,7 @@ import urllib.request
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from standins import (AGENT_STANDIN, CoderServer, build_code_server_tarball,  # noqa: E402
+from standins import (AGENT_STANDIN, CoderServer, build_code_server_tarball, 
                       run_code_server, wait_until)
 
 VERSION = "4.96.4"

@@ -49,7 +49,7 @@ import subprocess
 import pytest
 
 import nspawn
-from nspawn import wait_until
+from processes import wait_until
 from test_daemon import USER, install, spec, ssh, stand_ins, status  # noqa: F401  (stand_ins is a fixture)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ The Coder server and agent are the stand-ins in Tests/standins.
 import json
 
 import nspawn
-from nspawn import wait_until
+from processes import wait_until
 from test_daemon import CODER_PORT, FILES_PORT, USER, install, stand_ins, status, write_spec  # noqa: F401 (fixture)
 
 

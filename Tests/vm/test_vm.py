@@ -12,17 +12,15 @@ Timings and the daemon's RSS are printed and written to out/vm-test.json.
 import json
 import pathlib
 import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "scripts" / "vm"), str(REPO / "Tests" / "standins"), str(REPO / "Tests" / "system")]
-import standins  # noqa: E402
-from standins import FileServer, workspace_spec  # noqa: E402
-import vmrunner  # noqa: E402
+import standins
+from standins import FileServer, workspace_spec
+import vmrunner
 
 SEED = REPO / ".build/release/coder-vm-seed"
 VERSION = "4.96.4"

@@ -5,6 +5,7 @@ Run: IMAGE_CACHE=/work/main/.cache/image python3 -m pytest -q scripts/vm/test_vm
 """
 import base64
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -12,8 +13,7 @@ import textwrap
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import vmrunner  # noqa: E402
+import vmrunner
 
 USER_DATA = "#cloud-config\nruncmd:\n  - [touch, /var/tmp/x]\n"
 
@@ -132,7 +132,6 @@ def test_pidfile_kill_never_kills_a_process_that_is_not_that_qemu(tmp_path):
 RUN_VM = pathlib.Path(__file__).resolve().parent / "run-vm"
 BOOT_AND_WAIT = """
 import sys, time
-sys.path.insert(0, {here!r})
 import vmrunner
 vm = vmrunner.VM({image!r}, {workdir!r})
 vm.boot(user_data="#cloud-config\\n", instance_id="iid-exit-path")
@@ -142,8 +141,10 @@ print(vmrunner.pid_from_pidfile(vm.pidfile), flush=True)
 
 
 def qemu_pid_after_boot(image_dir, workdir, ending):
-    script = BOOT_AND_WAIT.format(here=str(RUN_VM.parent), image=str(image_dir), workdir=str(workdir), ending=ending)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    script = BOOT_AND_WAIT.format(image=str(image_dir), workdir=str(workdir), ending=ending)
+    path = os.pathsep.join([str(RUN_VM.parent), str(RUN_VM.parents[1] / "lib")])
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": path})
     pid = int(proc.stdout.readline())
     assert pathlib.Path(f"/proc/{pid}").exists()
     return proc, pid

@@ -35,7 +35,6 @@ kernel when the starting thread dies (PR_SET_PDEATHSIG).
 """
 import atexit
 import base64
-import ctypes
 import json
 import os
 import pathlib
@@ -49,15 +48,13 @@ import threading
 import time
 import uuid
 
+import processes
+from processes import Timeout, die_with_parent, sigterm_to_exit
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 GUEST_READINESS_PORT = 13380
 SECRET_MAX_BYTES = 1024 * 1024
-_libc = ctypes.CDLL(None, use_errno=True)
 _live = set()
-
-
-class Timeout(AssertionError):
-    pass
 
 
 class VMError(RuntimeError):
@@ -65,25 +62,8 @@ class VMError(RuntimeError):
 
 
 def wait_until(predicate, timeout, interval=1.0, message="condition", alive=None):
-    """Polls predicate() until truthy (returned) or Timeout. `alive()` is
-    checked each round and may raise (e.g. qemu exited) to stop early."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while True:
-        if alive is not None:
-            alive()
-        try:
-            value = predicate()
-            if value:
-                return value
-        except VMError:
-            raise
-        except Exception as e:  # noqa: BLE001 - polling
-            last_error = e
-        if time.monotonic() >= deadline:
-            detail = f" (last: {last_error})" if last_error else ""
-            raise Timeout(f"timed out after {timeout}s waiting for {message}{detail}")
-        time.sleep(interval)
+    """processes.wait_until, polling once a second; a VMError ends the wait."""
+    return processes.wait_until(predicate, timeout, interval=interval, message=message, alive=alive, fatal=(VMError,))
 
 
 # --- host facts ------------------------------------------------------------------
@@ -210,18 +190,6 @@ def smoke_cloud_config(user, public_key, marker="/var/tmp/smoke-runcmd"):
 
 
 # --- processes --------------------------------------------------------------------
-
-def _pdeathsig_kill():
-    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-
-
-def _sigterm_to_exit():
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        def handler(signum, frame):
-            raise SystemExit(128 + signum)
-        signal.signal(signal.SIGTERM, handler)
-
 
 def pid_from_pidfile(pidfile):
     """The qemu pid in pidfile if that process is alive and is qemu started with
@@ -432,13 +400,13 @@ class VM:
         cmd = self.command(seed, console)
         (self.workdir / f"qemu-{n}.cmd").write_text(shlex.join(cmd) + "\n")
         _live.add(self)
-        _sigterm_to_exit()
+        sigterm_to_exit()
         self.timings.append({"boot": n, "instance_id": self.instance_id, "accel": accel_args(self.accel)[1]})
         self._t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(self.workdir / f"qemu-{n}.log", "wb"),
                                      start_new_session=True,
-                                     preexec_fn=_pdeathsig_kill if self.die_with_parent else None)
+                                     preexec_fn=die_with_parent(signal.SIGKILL) if self.die_with_parent else None)
         try:
             wait_until(lambda: pid_from_pidfile(self.pidfile), 30, interval=0.05, message="qemu's pidfile",
                        alive=self._check_alive)

@@ -108,8 +108,13 @@ public struct CodeServerComponent: Component {
         request.consumer = try UnpackingConsumer(into: staging, policy: ArchivePolicy(stripComponents: 1))
         do {
             _ = try await context.downloads.download(request, what: "code-server \(settings.version)", events: context.events)
-        } catch let error as ArchiveError {
-            throw ComponentError(.configuration, "the code-server tarball from \(DownloadService.shown(url)) cannot be installed: \(error)")
+        } catch {
+            // The half-unpacked release goes; the .part download stays for the resume.
+            try? root.removeTree(stagingName)
+            if let error = error as? ArchiveError {
+                throw ComponentError(.configuration, "the code-server tarball from \(DownloadService.shown(url)) cannot be installed: \(error)")
+            }
+            throw error
         }
         guard try Self.holdsRelease(root, stagingName) else {
             throw ComponentError(.configuration, "\(DownloadService.shown(url)) has no bin/code-server inside; check codeServer.downloadURL")
