@@ -11,21 +11,17 @@ helpers these tests use:
 """
 import http.server
 import json
-import pathlib
 import ssl
 import subprocess
-import sys
 import threading
 import uuid
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
-import standins  # noqa: E402
-from nspawn import wait_until  # noqa: E402
-from standins import FileServer  # noqa: E402
-from test_daemon import CODE_SERVER_VERSION, component, install, stand_ins, status  # noqa: E402,F401  (stand_ins: a fixture)
+import standins
+from processes import wait_until
+from standins import FileServer
+from test_daemon import CODE_SERVER_VERSION, component, install, stand_ins, status  # noqa: F401  (stand_ins: a fixture)
 
 WORKSPACE_ID = "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"  # standins.workspace_spec's
 # As Sources/Bootstrap/BootLog/BootLogSource.swift: the source id is the same on every boot.
