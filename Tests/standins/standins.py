@@ -8,6 +8,7 @@
         coder.url_for("10.0.2.2")     # the same server as a qemu guest sees it
         coder.wait_for_report(lambda r: r["status"] == 200, timeout=30)
         coder.set_agent_exit_code(3); coder.replace_binary(); coder.set_valid_tokens(["t"])
+        coder.set_build_done(after=2); coder.log_lines()   # the agent log API
 """
 import hashlib
 import http.server
@@ -137,6 +138,24 @@ class CoderServer:
 
     def set_valid_tokens(self, tokens):
         return self._call("POST", "/_standin/tokens", {"valid": None if tokens is None else list(tokens)})
+
+    def set_stale_tokens(self, tokens):
+        """These tokens get 403 "non-latest build" on every agent call."""
+        return self._call("POST", "/_standin/tokens", {"stale": list(tokens)})
+
+    def set_build_done(self, done=True, after=None):
+        """done=False: agent calls get 401 until the build is done; after=N:
+        the next N agent calls get 401, then it is."""
+        return self._call("POST", "/_standin/build", {"done": done} if after is None else {"done_after": after})
+
+    def log_calls(self):
+        """Every log-source and logs call (time, method, path, status, token,
+        received_headers, body, answer)."""
+        return self._call("GET", "/_standin/log-calls")
+
+    def log_lines(self):
+        """The log lines accepted so far ({source, created_at, level, output})."""
+        return self._call("GET", "/_standin/logs")
 
     def set_download_faults(self, mode="status", status=500, count=1):
         return self._call("POST", "/_standin/download-faults", {"mode": mode, "status": status, "count": count})

@@ -50,12 +50,19 @@ public struct DownloadService: Sendable {
                                       notModified: result.outcome == .notModified, duration: started.duration(to: clock.now)))
             return result
         } catch let error as FetchError {
-            events.download(.failed(what: what, url: url, error: error.description))
-            throw ComponentError(Self.kind(of: error), "\(what): \(error)")
+            let explained = Self.explain(error, host: host)
+            events.download(.failed(what: what, url: url, error: explained))
+            throw ComponentError(Self.kind(of: error), "\(what): \(explained)")
         } catch {
             events.download(.failed(what: what, url: url, error: "\(error)"))
             throw error
         }
+    }
+
+    /// The error in words that name the spec's setting where one would fix it.
+    static func explain(_ error: FetchError, host: String) -> String {
+        guard error.isUnknownCertificateAuthority, case let .transfer(_, _, detail, _) = error else { return error.description }
+        return "TLS: unknown CA for \(host): add it to coder.caCertificates (\(detail))"
     }
 
     /// A server's or the network's fault, a local file problem (a full
