@@ -87,7 +87,7 @@ def test_vm_seeded_by_the_rendered_secret_comes_up_ready_and_survives_a_reboot_w
                                         "daemon_rss_mib": round(rss / 1024, 1)})
 
                 assert {c["name"]: c["state"] for c in status["components"]} == {
-                    "ssh": "ready", "docker": "ready", "code-server": "ready", "agent": "ready"}
+                    "user": "ready", "ssh": "ready", "docker": "ready", "code-server": "ready", "agent": "ready"}
                 assert all(c["stages"] and c["readyAfterMilliseconds"] is not None for c in status["components"])
                 # SSH: the key works (every vm.ssh above), a password is not offered.
                 refused = subprocess.run(
