@@ -36,6 +36,10 @@ let package = Package(
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("dl")]),
 
         .target(name: "WorkspaceSpec"),
+        // The seven distributions and their families' facts, for both
+        // executables (the daemon matches os-release to a row, the companion
+        // picks one by name).
+        .target(name: "Distributions"),
         .target(name: "SystemdSupport", dependencies: [
             "CSystemd",
             .product(name: "Logging", package: "swift-log"),
@@ -49,13 +53,13 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "Bootstrap", dependencies: [
-            "WorkspaceSpec", "SystemdSupport", "Fetch", "HostSystem",
+            "WorkspaceSpec", "Distributions", "SystemdSupport", "Fetch", "HostSystem",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Host side only (full Foundation and Yams are fine here). CCrypto
         // gives SHA-1 for the name-based firmware UUID.
         .target(name: "Seed", dependencies: [
-            "WorkspaceSpec", "CCrypto",
+            "WorkspaceSpec", "Distributions", "CCrypto",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Fakes for the supervisor's tests: units whose programs a test
@@ -79,8 +83,9 @@ let package = Package(
         .executableTarget(name: "bench-fetch", dependencies: ["Fetch"], path: "bench/bench-fetch"),
 
         // Depends on the daemon so `swift test` builds it: every bad spec is also checked through check-config.
-        .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "coder-vm-bootstrap"]),
+        .testTarget(name: "WorkspaceSpecTests", dependencies: ["WorkspaceSpec", "BootstrapTestKit", "coder-vm-bootstrap"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(name: "DistributionsTests", dependencies: ["Distributions"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
         // Depends on the executable so `swift test` builds it for the CLI tests.
         .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap", "BootstrapTestKit", "coder-vm-bootstrap"]),

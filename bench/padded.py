@@ -22,6 +22,7 @@ import zipfile
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "Tests" / "standins"))
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
 import standins  # noqa: E402
 
 CACHE = REPO / ".cache" / "bench"

@@ -32,13 +32,14 @@ HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "Tests" / "system"))
 sys.path.insert(0, str(REPO / "Tests" / "standins"))
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
 sys.path.insert(0, str(HERE))
 import nspawn  # noqa: E402
 import padded  # noqa: E402
 import standins  # noqa: E402
 from fileserver import FileServer  # noqa: E402
 from relay import RateLimitedRelay  # noqa: E402
-from standins import wait_until  # noqa: E402
+from processes import wait_until  # noqa: E402
 
 DAEMON = REPO / ".build" / "release" / "coder-vm-bootstrap"
 SEED_CLI = REPO / ".build" / "release" / "coder-vm-seed"

@@ -8,6 +8,10 @@ daemon=$repo/.build/release/coder-vm-bootstrap
 man_page=$repo/out/man/coder-vm-bootstrap.8
 [[ -x $daemon ]] || { echo "packaging: $daemon is missing; build it with 'make release'" >&2; exit 2; }
 [[ -f $man_page ]] || { echo "packaging: $man_page is missing; generate it with 'make man'" >&2; exit 2; }
+# The units every package ships: the daemon's service, the path unit that
+# starts it when cloud-init writes this boot's spec (the two are enabled),
+# and the templates the daemon starts per user.
+unit_files=("$repo"/units/{coder-vm-bootstrap.service,coder-vm-bootstrap.path,code-server@.service,coder-agent@.service})
 # Reproducible timestamps (changelogs, archive members): the last commit's.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct)}
 

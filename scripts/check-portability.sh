@@ -3,8 +3,8 @@
 # packaging/targets.tsv, checked one distribution at a time: every symbol
 # version it binds (GLIBC_, GLIBCXX_, GCC_, LIBSYSTEMD_, OPENSSL_) is provided
 # by that distribution's library, and every library it needs (its NEEDED
-# entries, and those it dlopen()s: libcurl, libcrypto, zlib) is there under
-# that soname.
+# entries, and those it dlopen()s: libcurl, libcrypto and libz) is there
+# under that soname.
 # Also: no link-time libcurl (its symbol versions differ between
 # distributions, so it is dlopen'ed) and no ICU from full Foundation.
 # Usage: scripts/check-portability.sh [BINARY [TARGETS]]
@@ -35,7 +35,7 @@ dlopened=$(strings -a "$bin" | grep -xE 'lib[a-z0-9_]+\.so\.[0-9]+' | sort -u | 
 # The symbol-version prefix each library's versions are compared in.
 # CXXABI_ versions move together with GLIBCXX_ ones (one pair per GCC
 # release), so GLIBCXX_ alone is compared.
-declare -A prefix=([glibc]=GLIBC_ [libstdc++]=GLIBCXX_ [libgcc_s]=GCC_ [libsystemd]=LIBSYSTEMD_ [libcrypto]=OPENSSL_ [libcurl]=CURL_)
+declare -A prefix=([glibc]=GLIBC_ [libstdc++]=GLIBCXX_ [libgcc_s]=GCC_ [libsystemd]=LIBSYSTEMD_ [libcrypto]=OPENSSL_ [libcurl]=CURL_ [libz]=ZLIB_)
 
 rows=$(grep -v '^#' "$targets" | tail -n +2)
 for target in $(cut -f1 <<<"$rows" | awk '!seen[$0]++'); do
@@ -80,7 +80,7 @@ for target in $(cut -f1 <<<"$rows" | awk '!seen[$0]++'); do
 done
 
 if readelf -V -W "$bin" | grep -qE 'Name: CURL_'; then fail "binds to versioned libcurl symbols: $(readelf -V -W "$bin" | grep -oE 'CURL_[A-Z0-9_]+' | sort -u | tr '\n' ' ')"
-else pass "no versioned libcurl symbols (libcurl is dlopen'ed: $(echo $dlopened))"; fi
+else pass "no versioned libcurl symbols (dlopen'ed: $(echo $dlopened))"; fi
 
 # Full Foundation shows up as C++ symbols in ICU's namespace (icu_NN::); the
 # word "icu" alone also appears in FoundationEssentials' own names.

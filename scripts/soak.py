@@ -20,8 +20,7 @@ import tempfile
 import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "Tests" / "system"))
-sys.path.insert(0, str(REPO / "Tests" / "standins"))
+sys.path[:0] = [str(REPO / "scripts" / "lib"), str(REPO / "Tests" / "system"), str(REPO / "Tests" / "standins")]
 import nspawn  # noqa: E402
 import standins  # noqa: E402
 from test_daemon import install, status  # noqa: E402

@@ -57,8 +57,16 @@ public struct Engine: Sendable {
                 if bootSpecPending {
                     spec = try await superviseUntilTheBootSpecArrives(host: host, board: board, units: units, clock: clock, liveness: liveness)
                 }
-                await Self.supervise(ComponentCatalog.components(for: spec, host: host), context: context(spec, host: host, board: board),
-                                     units: units, events: board, policy: policy, clock: clock, liveness: liveness)
+                // The boot log on Coder's workspace page hears every event after the board. It needs this
+                // boot's token, so it starts with this boot's spec; it may end before the daemon does.
+                let bootLog = CoderBootLog(spec: spec, network: downloads(for: spec), status: { board.snapshot }, logger: logger)
+                let events: any ComponentEventSink = bootLog.map { EventFanOut([board, $0]) } ?? board
+                let components = ComponentCatalog.components(for: spec, host: host).map { bootLog?.guarding($0) ?? $0 }
+                await withDiscardingTaskGroup { work in
+                    if let bootLog { work.addTask { await bootLog.run() } }
+                    await Self.supervise(components, context: context(spec, host: host, events: events),
+                                         units: units, events: events, policy: policy, clock: clock, liveness: liveness)
+                }
             }
             // The first task to end is the stop signal (or a fatal error).
             try await group.next()
@@ -95,7 +103,7 @@ public struct Engine: Sendable {
         let path = SpecFile.searchPaths[0]
         let arrived = try await withThrowingTaskGroup(of: WorkspaceSpec?.self) { group in
             group.addTask {
-                await Self.supervise(components.filter { !$0.usesSecrets }, context: context(spec, host: host, board: board),
+                await Self.supervise(components.filter { !$0.usesSecrets }, context: context(spec, host: host, events: board),
                                      units: units, events: board, policy: policy, clock: clock, liveness: liveness)
                 return nil
             }
@@ -122,15 +130,19 @@ public struct Engine: Sendable {
     }
 
     /// The context each component works in.
-    func context(_ spec: WorkspaceSpec, host: HostDetection, board: StatusBoard) -> (any Component) -> ComponentContext {
-        let caBundle = (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle
-        let downloads = DownloadService(spec: spec, extraCABundle: caBundle)
+    func context(_ spec: WorkspaceSpec, host: HostDetection, events: any ComponentEventSink) -> (any Component) -> ComponentContext {
+        let downloads = downloads(for: spec)
         return { component in
             var componentLogger = logger
             componentLogger[metadataKey: "component"] = .string(component.name.rawValue)
             return ComponentContext(spec: spec, host: host, paths: paths, logger: componentLogger, downloads: downloads,
-                                    events: ComponentEvents(component.name, sink: board))
+                                    events: ComponentEvents(component.name, sink: events))
         }
+    }
+
+    /// Downloads with the spec's extra CA certificates and proxy.
+    func downloads(for spec: WorkspaceSpec) -> DownloadService {
+        DownloadService(spec: spec, extraCABundle: (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle)
     }
 
     /// Once READY=1 is sent, most of the daemon's own code (spec parsing,

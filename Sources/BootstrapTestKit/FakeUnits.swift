@@ -40,6 +40,7 @@ public final class FakeUnits<C: Clock>: UnitControl, Sendable where C.Duration =
     private let clock: C
     private let restartDelay: Duration
     private let units = Mutex<[String: Unit]>([:])
+    private let failures = Mutex(0)
     public let journal: [String]
 
     public init(clock: C, restartDelay: Duration = .seconds(1), journal: [String] = ["fake unit: exited with status 3"]) {
@@ -60,6 +61,22 @@ public final class FakeUnits<C: Clock>: UnitControl, Sendable where C.Duration =
 
     public func record(of unit: String) -> Record { units.withLock { $0[unit]?.record ?? Record() } }
 
+    /// The next `count` calls fail, as systemd's bus does when it is too busy to answer.
+    public func failNext(_ count: Int) { failures.withLock { $0 = count } }
+
+    public struct BusTimeout: Error, CustomStringConvertible {
+        public var description: String { "org.freedesktop.DBus.Error.Timeout (fake)" }
+    }
+
+    private func maybeFail() throws {
+        let fail = failures.withLock { count -> Bool in
+            guard count > 0 else { return false }
+            count -= 1
+            return true
+        }
+        if fail { throw BusTimeout() }
+    }
+
     /// Whether the unit's program answers a probe now.
     public func isServing(_ unit: String) -> Bool {
         units.withLock { $0[unit]?.running == .healthy }
@@ -68,7 +85,8 @@ public final class FakeUnits<C: Clock>: UnitControl, Sendable where C.Duration =
     // MARK: UnitControl
 
     public func activeState(of unit: String) async throws -> UnitActiveState {
-        units.withLock { $0[unit]?.running == nil ? .inactive : .active }
+        try maybeFail()
+        return units.withLock { $0[unit]?.running == nil ? .inactive : .active }
     }
 
     public func restartCount(of unit: String) async throws -> UInt32 {
@@ -83,8 +101,15 @@ public final class FakeUnits<C: Clock>: UnitControl, Sendable where C.Duration =
         }
     }
 
-    public func start(_ unit: String) async throws { begin(unit) { $0.starts += 1 } }
-    public func restart(_ unit: String) async throws { begin(unit) { $0.restarts += 1 } }
+    public func start(_ unit: String) async throws {
+        try maybeFail()
+        begin(unit) { $0.starts += 1 }
+    }
+
+    public func restart(_ unit: String) async throws {
+        try maybeFail()
+        begin(unit) { $0.restarts += 1 }
+    }
 
     public func kill(_ unit: String, signal: Int32) async throws {
         units.withLock { $0[unit, default: Unit()].record.kills.append(signal) }

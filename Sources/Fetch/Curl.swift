@@ -25,7 +25,7 @@ enum CurlLibrary {
     }
 }
 
-/// Everything libcurl needs for one GET.
+/// Everything libcurl needs for one request: a download's GET, or an API call.
 struct CurlRequest {
     var url: String
     /// Complete "Name: value" lines (CURLOPT_HTTPHEADER).
@@ -47,6 +47,17 @@ struct CurlRequest {
     var caBundlePath: String?
     var proxy: Proxy
     var userAgent: String
+    /// CURLOPT_CUSTOMREQUEST ("PATCH"); nil leaves it to libcurl (GET, or POST with a body).
+    var method: String? = nil
+    /// CURLOPT_POSTFIELDSIZE_LARGE and CURLOPT_COPYPOSTFIELDS; nil for no body.
+    var body: [UInt8]? = nil
+    /// CURLOPT_FAILONERROR: a status of 400 or more ends the transfer before
+    /// its body (a download never keeps an error page). Off, the caller gets
+    /// the status and the body.
+    var failOnError = true
+    /// CURLOPT_FOLLOWLOCATION. Off, a 3xx is the answer; RedirectPolicy
+    /// refuses the same Locations either way.
+    var followRedirects = true
 }
 
 /// Receives libcurl's callbacks, on the thread running perform().
@@ -173,9 +184,9 @@ final class CurlEasy {
             ("CURLOPT_URL", setString(CURLOPT_URL, request.url)),
             // No SIGALRM for DNS timeouts: several transfers run on their own threads.
             ("CURLOPT_NOSIGNAL", setLong(CURLOPT_NOSIGNAL, 1)),
-            // A 4xx/5xx body must never land in the file.
-            ("CURLOPT_FAILONERROR", setLong(CURLOPT_FAILONERROR, 1)),
-            ("CURLOPT_FOLLOWLOCATION", setLong(CURLOPT_FOLLOWLOCATION, 1)),
+            // Downloads: a 4xx/5xx body must never land in the file.
+            ("CURLOPT_FAILONERROR", setLong(CURLOPT_FAILONERROR, request.failOnError ? 1 : 0)),
+            ("CURLOPT_FOLLOWLOCATION", setLong(CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)),
             // What libcurl itself enforces; RedirectPolicy refuses the same
             // hops earlier, in the header callback, naming both URLs.
             ("CURLOPT_PROTOCOLS_STR",
@@ -203,6 +214,18 @@ final class CurlEasy {
             ("CURLOPT_XFERINFODATA", ccurl_setopt_ptr(handle, CURLOPT_XFERINFODATA, context)),
             ("CURLOPT_NOPROGRESS", setLong(CURLOPT_NOPROGRESS, 0)),
         ]
+        if let method = request.method {
+            results.append(("CURLOPT_CUSTOMREQUEST", setString(CURLOPT_CUSTOMREQUEST, method)))
+        }
+        if let body = request.body {
+            // The size first, so the body may hold any byte; libcurl copies
+            // it. Never a NULL pointer: that would make libcurl read stdin.
+            results.append(("CURLOPT_POSTFIELDSIZE_LARGE",
+                            ccurl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))))
+            let bytes = body.isEmpty ? [0] : body
+            results.append(("CURLOPT_COPYPOSTFIELDS",
+                            bytes.withUnsafeBytes { ccurl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }))
+        }
         if let path = request.caBundlePath {
             results.append(("CURLOPT_CAINFO", setString(CURLOPT_CAINFO, path)))
             // The same trust for an https:// proxy.

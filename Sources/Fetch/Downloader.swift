@@ -212,10 +212,7 @@ public final class Downloader: Sendable {
     }
 
     private func validate(_ request: DownloadRequest) throws(FetchError) {
-        let scheme = request.url.prefix(while: { $0 != ":" }).lowercased()
-        guard scheme == "http" || scheme == "https" else {
-            throw .invalidRequest("\(request.url) is not an http:// or https:// URL")
-        }
+        try RequestChecks.webURL(request.url)
         if let expected = request.expectedSHA256,
            expected.count != 64 || !expected.allSatisfy(\.isHexDigit) {
             throw .invalidRequest("expected SHA-256 \(expected) is not 64 hex digits")
@@ -223,10 +220,7 @@ public final class Downloader: Sendable {
         guard request.maxBytes > 0 else {
             throw .invalidRequest("maxBytes \(request.maxBytes) is not a positive size")
         }
-        for (name, value) in request.headers
-        where name.isEmpty || name.contains(":") || (name + value).contains(where: \.isNewline) {
-            throw .invalidRequest("header \(name) is malformed")
-        }
+        _ = try RequestChecks.headerLines(request.headers)
     }
 
     /// The ETag to send as If-None-Match, only when there is a file to keep.
@@ -250,10 +244,10 @@ public final class Downloader: Sendable {
             headers: headers,
             resumeFrom: resumeFrom,
             maxRedirects: settings.maxRedirects,
-            connectTimeoutMilliseconds: Self.milliseconds(settings.connectTimeout),
+            connectTimeoutMilliseconds: settings.connectTimeout.curlMilliseconds,
             lowSpeedBytesPerSecond: settings.lowSpeedLimit,
             lowSpeedSeconds: max(1, Int(settings.lowSpeedTime.seconds.rounded(.up))),
-            timeoutMilliseconds: settings.attemptTimeout.map(Self.milliseconds),
+            timeoutMilliseconds: settings.attemptTimeout?.curlMilliseconds,
             // libcurl counts only this response's body, and before 7.79 it
             // fails on the Content-Length line, before the header callback
             // can tell an impossible length (offset plus length overflows: a
@@ -277,9 +271,5 @@ public final class Downloader: Sendable {
 
     private static func same(_ expected: String, _ actual: String) -> Bool {
         expected.lowercased() == actual
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        max(1, Int((duration.seconds * 1000).rounded(.up)))
     }
 }

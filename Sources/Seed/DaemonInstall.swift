@@ -4,6 +4,12 @@ import WorkspaceSpec
 /// The runcmd items that install coder-vm-bootstrap when the image lacks it,
 /// and start it either way.
 ///
+/// A package goes to the distribution's tool. The release tarball
+/// (`coder-vm-bootstrap-<version>-linux-<arch>.tar.gz`) holds one folder of
+/// that name with `install.sh`, `coder-vm-bootstrap`, `units/` and `man/`:
+/// it is unpacked into a private temporary folder and its `install.sh` runs
+/// there with sh, from that folder, as root.
+///
 /// The package URL and digest reach the script only as positional
 /// arguments of one fixed `sh -c SCRIPT` (cloud-init single-quotes every
 /// item of a list command), so nothing from the spec is ever parsed as
@@ -23,7 +29,7 @@ enum DaemonInstall {
             self = kind
         }
 
-        var format: DistributionPreset.PackageFormat? {
+        var format: PackageFormat? {
             switch self {
             case .deb: .deb
             case .rpm: .rpm
@@ -62,7 +68,18 @@ enum DaemonInstall {
           deb) DEBIAN_FRONTEND=noninteractive apt-get install -y "$file" ;;
           rpm) dnf install -y "$file" ;;
           pkg.tar.zst) pacman -U --noconfirm "$file" ;;
-          tar.gz) tar -xzf "$file" -C / --no-same-owner ;;
+          tar.gz)
+            mkdir "$work/unpacked"
+            tar -xzf "$file" -C "$work/unpacked" --no-same-owner
+            set -- "$work"/unpacked/*
+            case "$# ${1##*/}" in
+              "1 coder-vm-bootstrap-"*-linux-*) ;;
+              *) echo "coder-vm-bootstrap install: $url does not hold one folder coder-vm-bootstrap-VERSION-linux-ARCH/" >&2; exit 1 ;;
+            esac
+            if [ -L "$1" ] || [ ! -d "$1" ] || [ -L "$1/install.sh" ] || [ ! -f "$1/install.sh" ]; then
+              echo "coder-vm-bootstrap install: ${1##*/}/install.sh is missing from $url" >&2; exit 1
+            fi
+            (cd "$1" && sh ./install.sh) ;;
         esac
         systemctl daemon-reload
 

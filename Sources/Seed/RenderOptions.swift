@@ -25,6 +25,18 @@ public enum RunStrategy: String, CaseIterable, Sendable {
     case always = "Always", halted = "Halted", manual = "Manual", rerunOnFailure = "RerunOnFailure", once = "Once"
 }
 
+/// How KubeVirt asks whether the workspace is ready (the VMI's
+/// `readinessProbe`; a not-ready VM drops out of its Service).
+public enum ReadinessProbeKind: String, CaseIterable, Sendable {
+    /// `httpGet` on the daemon's `/readyz`: kubelet reaches it over the pod
+    /// network (masquerade binding, IPv4).
+    case http
+    /// `exec` of `coder-vm-bootstrap status --probe` inside the guest through
+    /// qemu-guest-agent, for clusters whose pod network cannot reach the VM
+    /// (IPv6-only, bridge binding). The image must run qemu-guest-agent.
+    case exec
+}
+
 /// Everything about the VM that is not in the workspace spec: where it runs
 /// and how big it is.
 public struct RenderOptions: Equatable, Sendable {
@@ -40,6 +52,7 @@ public struct RenderOptions: Equatable, Sendable {
     /// nil: CDI takes it from the StorageProfile of the storage class.
     public var accessMode: String?
     public var runStrategy: RunStrategy = .always
+    public var readinessProbe: ReadinessProbeKind = .http
 
     public init() {}
 

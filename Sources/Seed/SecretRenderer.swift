@@ -2,7 +2,10 @@ import Foundation
 import WorkspaceSpec
 
 /// The Secret KubeVirt reads the user-data from
-/// (`cloudInitNoCloud.secretRef`, key `userdata`).
+/// (`cloudInitNoCloud.secretRef`, key `userdata`) and, when the spec has a
+/// `network`, the network-config (`networkDataSecretRef` naming the same
+/// Secret, key `networkdata`: KubeVirt reads only `userdata` through
+/// `secretRef`).
 ///
 /// It is written with `data` (base64), not `stringData`: `data` is exactly
 /// what the API server stores and KubeVirt reads, byte for byte, whereas
@@ -14,22 +17,30 @@ public enum SecretRenderer {
     /// Kubernetes rejects a Secret whose data adds up to more than 1 MiB.
     public static let maximumSize = 1024 * 1024
     public static let userDataKey = "userdata"
+    public static let networkDataKey = "networkdata"
 
     public static func render(_ context: RenderContext) throws -> YAMLValue {
-        let userData = try CloudConfig.render(context)
-        try checkSize(userData, spec: context.spec)
+        var data = [(userDataKey, try CloudConfig.render(context))]
+        if let networkData = try networkData(context.spec) { data.append((networkDataKey, networkData)) }
+        try checkSize(data.map(\.1), spec: context.spec)
         return .object([
             "apiVersion": "v1",
             "kind": "Secret",
             "metadata": context.metadata(name: context.names.secret),
             "type": "Opaque",
-            "data": .object([(userDataKey, YAMLValue.string(Data(userData.utf8).base64EncodedString()))]),
+            "data": .object(data.map { ($0.0, YAMLValue.string(Data($0.1.utf8).base64EncodedString())) }),
         ])
     }
 
-    /// Fails with the biggest fields named when the user-data cannot fit.
-    static func checkSize(_ userData: String, spec: WorkspaceSpec) throws(SeedError) {
-        let size = userData.utf8.count
+    /// The spec's network-config as the YAML document cloud-init reads from
+    /// the NoCloud disk's `network-config`; nil without one.
+    public static func networkData(_ spec: WorkspaceSpec) throws -> String? {
+        try spec.network.map { try YAMLValue($0).yamlDocument() }
+    }
+
+    /// Fails with the biggest fields named when the values cannot fit.
+    static func checkSize(_ values: [String], spec: WorkspaceSpec) throws(SeedError) {
+        let size = values.reduce(0) { $0 + $1.utf8.count }
         guard size > maximumSize else { return }
         throw .secretTooLarge(bytes: size, biggestFields: Array(fieldSizes(spec).prefix(5)))
     }

@@ -36,10 +36,10 @@ public enum SpecNormalizer {
         case .tarball?:
             return
         case let kind?:
-            if kind.format != distribution.packageFormat {
+            if kind.format != distribution.family.packageFormat {
                 throw InvalidSpec(diagnostics: [SpecDiagnostic(
                     path: "install.packageURL",
-                    message: "a \(kind.rawValue) package cannot be installed on \(distribution.name), which installs \(distribution.packageFormat.rawValue) packages",
+                    message: "a \(kind.rawValue) package cannot be installed on \(distribution.name), which installs \(distribution.family.packageFormat.rawValue) packages",
                     hint: "give the \(distribution.name) package, or the .tar.gz that works everywhere")])
             }
         }

@@ -17,17 +17,18 @@ import WorkspaceSpec
 /// - `run_strategy`: `Always` (default) or `Halted` (the workspace is stopped), or another KubeVirt strategy
 /// - `storage_class`, `access_mode`: for the DataVolume (default: the cluster's)
 /// - `image_url`: a cloud image instead of the preset's; `clone_pvc`: `NAMESPACE/NAME` of a golden-image PVC
+/// - `readiness_probe`: `http` (default) or `exec` (through qemu-guest-agent), see `ReadinessProbeKind`
 ///
 /// Output keys (all strings): see `outputKeys`.
 public enum TerraformExternal {
     public static let inputKeys: Set<String> = [
         "spec_json", "namespace", "distro", "cpu", "memory", "disk", "run_strategy",
-        "storage_class", "access_mode", "image_url", "clone_pvc",
+        "storage_class", "access_mode", "image_url", "clone_pvc", "readiness_probe",
     ]
 
     public static let outputKeys = [
         "secret_name", "datavolume_name", "virtualmachine_name", "service_name", "namespace",
-        "hostname", "service_host", "firmware_uuid", "userdata", "spec_json", "labels_json",
+        "hostname", "service_host", "firmware_uuid", "userdata", "networkdata", "spec_json", "labels_json",
         "secret_json", "datavolume_json", "virtualmachine_json", "service_json", "manifests_yaml",
     ]
 
@@ -52,6 +53,7 @@ public enum TerraformExternal {
                 "service_host": namespace.isEmpty ? names.service : "\(names.service).\(namespace).svc.cluster.local",
                 "firmware_uuid": context.firmwareUUID,
                 "userdata": try CloudConfig.render(context),
+                "networkdata": try SecretRenderer.networkData(context.spec) ?? "",
                 "spec_json": try SpecDelivery.json(context.spec),
                 "labels_json": try YAMLValue.strings(context.labels).jsonText(),
                 "secret_json": try secret.jsonText(),
@@ -127,6 +129,12 @@ public enum TerraformExternal {
                 throw .invalidOption("run_strategy: \"\(strategy)\" is not one of \(RunStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             options.runStrategy = value
+        }
+        if let probe = nonEmpty("readiness_probe") {
+            guard let kind = ReadinessProbeKind(rawValue: probe) else {
+                throw .invalidOption("readiness_probe: \"\(probe)\" is not one of \(ReadinessProbeKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            options.readinessProbe = kind
         }
         options.storageClass = nonEmpty("storage_class")
         options.accessMode = nonEmpty("access_mode")

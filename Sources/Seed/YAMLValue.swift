@@ -8,7 +8,9 @@ import Yams
 public indirect enum YAMLValue: Equatable, Sendable {
     case string(String)
     case int(Int)
+    case double(Double)
     case bool(Bool)
+    case null
     case list([YAMLValue])
     /// Keys in the order they are written.
     case mapping([Pair])
@@ -31,6 +33,20 @@ public indirect enum YAMLValue: Equatable, Sendable {
     /// A mapping of strings (labels, annotations, selectors).
     public static func strings(_ pairs: [(String, String)]) -> YAMLValue {
         .mapping(pairs.map { Pair(key: $0.0, value: .string($0.1)) })
+    }
+
+    /// A JSON tree as YAML, mapping keys sorted (a passed-through value
+    /// such as the spec's network-config).
+    public init(_ json: JSONValue) {
+        switch json {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .int(let number): self = .int(Int(number))
+        case .double(let number): self = .double(number)
+        case .string(let text): self = .string(text)
+        case .array(let items): self = .list(items.map(YAMLValue.init))
+        case .object(let fields): self = .object(fields.keys.sorted().map { ($0, YAMLValue(fields[$0]!)) })
+        }
     }
 
     /// The value at `key` of a mapping.
@@ -66,7 +82,9 @@ extension YAMLValue {
         switch self {
         case .string(let text): return .scalar(Self.stringScalar(text))
         case .int(let number): return .scalar(.init(String(number), Tag(.int), .plain))
+        case .double(let number): return .scalar(.init(Self.floatText(number), Tag(.float), .plain))
         case .bool(let flag): return .scalar(.init(flag ? "true" : "false", Tag(.bool), .plain))
+        case .null: return .scalar(.init("null", Tag(.null), .plain))
         case .list(let items): return .sequence(.init(items.map(\.node)))
         case .mapping(let pairs):
             return .mapping(.init(pairs.map { (Node.scalar(Self.stringScalar($0.key)), $0.value.node) }))
@@ -82,6 +100,16 @@ extension YAMLValue {
     static func stringScalar(_ text: String) -> Node.Scalar {
         if text.contains("\n") { return .init(text, Tag(.str), .literal) }
         return .init(text, Tag(.str), isPlainSafe(text) ? .plain : .doubleQuoted)
+    }
+
+    /// A float that every reader takes for one: YAML 1.1 readers (PyYAML,
+    /// cloud-init) want a dot in it, so `1e-07` is written `1.0e-07`.
+    static func floatText(_ number: Double) -> String {
+        guard number.isFinite else { return number.isNaN ? ".nan" : (number < 0 ? "-.inf" : ".inf") }
+        let text = "\(number)"
+        guard !text.contains(".") else { return text }
+        guard let exponent = text.firstIndex(where: { $0 == "e" || $0 == "E" }) else { return text + ".0" }
+        return text[..<exponent] + ".0" + text[exponent...]
     }
 
     private static let plainStart = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ/".unicodeScalars)
@@ -107,7 +135,9 @@ extension YAMLValue {
         switch self {
         case .string(let text): .string(text)
         case .int(let number): .int(Int64(number))
+        case .double(let number): .double(number)
         case .bool(let flag): .bool(flag)
+        case .null: .null
         case .list(let items): .array(items.map(\.jsonValue))
         case .mapping(let pairs): .object(Dictionary(pairs.map { ($0.key, $0.value.jsonValue) }, uniquingKeysWith: { $1 }))
         }

@@ -177,6 +177,14 @@ public actor UnitManager {
         try unitProperty(unit, Self.unitInterface, "SubState")
     }
 
+    /// `ActiveEnterTimestampMonotonic`: when the unit last became active
+    /// (CLOCK_MONOTONIC, µs), 0 if never. Every activation sets it anew.
+    public func activeEnterTimestamp(of unit: String) throws -> UInt64 {
+        try withObjectPath(unit) { path in
+            try bus.uint64Property(path: path, interface: Self.unitInterface, name: "ActiveEnterTimestampMonotonic")
+        }
+    }
+
     /// `NRestarts` of a service unit.
     public func restartCount(of unit: String) throws -> UInt32 {
         try withObjectPath(unit) { path in

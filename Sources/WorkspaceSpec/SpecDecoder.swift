@@ -81,11 +81,13 @@ public enum SpecDecoder {
         let readiness = root.section("readiness", readReadiness) ?? ReadinessSettings()
         let install = root.section("install", readInstall)
         let downloads = root.section("downloads", readDownloads) ?? DownloadLimits()
+        let network = readNetwork(root)
 
         guard let workspace = workspace ?? nil, let user = user ?? nil else { return nil }
-        let spec = WorkspaceSpec(workspace: workspace, hostname: hostname, user: user, coder: coder ?? nil,
+        var spec = WorkspaceSpec(workspace: workspace, hostname: hostname, user: user, coder: coder ?? nil,
                                  codeServer: codeServer, ssh: ssh, docker: docker, readiness: readiness,
                                  install: install ?? nil, downloads: downloads)
+        spec.network = network
         checkAcrossSections(spec, root)
         return spec
     }
@@ -208,6 +210,7 @@ public enum SpecDecoder {
 
     private static func readDocker(_ r: SpecReader) -> DockerSettings {
         DockerSettings(enabled: r.bool("enabled") ?? true, install: r.bool("install") ?? true,
+                       allowDockerRepository: r.bool("allowDockerRepository") ?? false,
                        addUserToGroup: r.bool("addUserToGroup") ?? true)
     }
 
@@ -251,6 +254,28 @@ public enum SpecDecoder {
             limits.attemptTimeout = seconds
         }
         return limits
+    }
+
+    /// cloud-init's network-config, which cloud-init and the distribution's
+    /// renderer judge: only its version is checked here, so that a mapping
+    /// meant for something else fails now rather than silently at boot.
+    private static func readNetwork(_ root: SpecReader) -> JSONValue? {
+        guard let fields = root.object("network") else { return nil }
+        let path = root.childPath("network") + ".version"
+        switch fields["version"] {
+        case .int(1)?, .int(2)?:
+            return .object(fields)
+        case nil:
+            let wrapped = fields["network"] != nil
+            root.diagnostics.report(path, "is required (cloud-init network-config version 2, or 1)",
+                                    hint: wrapped ? "give the network-config mapping itself, not wrapped in another network: key"
+                                        : "start the mapping with version: 2, then ethernets: ...")
+        case .int(let number)?:
+            root.diagnostics.report(path, "\(number) is not a network-config version cloud-init reads", hint: "use version: 2 (or 1)")
+        case let other?:
+            root.diagnostics.report(path, "must be the number 2 or 1, not \(other.kindName)", hint: "write version: 2 without quotes")
+        }
+        return nil
     }
 
     /// Rules that relate fields of different sections.

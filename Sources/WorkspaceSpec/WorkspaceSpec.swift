@@ -28,6 +28,9 @@ public struct WorkspaceSpec: Encodable, Equatable, Sendable {
     public var install: InstallSettings?
     /// Bounds on every download the daemon makes.
     public var downloads: DownloadLimits
+    /// cloud-init's network-config (version 2, or 1) for the VM, passed
+    /// through as given; absent: the image's own (DHCP on the pod network).
+    public var network: JSONValue?
 
     public init(
         workspace: WorkspaceIdentity, hostname: String? = nil, user: WorkspaceUser,
@@ -235,11 +238,16 @@ public struct DockerSettings: Encodable, Equatable, Sendable {
     public var enabled: Bool = true
     /// Install the distribution's docker package when docker is missing.
     public var install: Bool = true
+    /// Where the distribution's base repositories have no docker (the EL9
+    /// family), the install may add Docker's own repository and install
+    /// docker-ce from it. Off unless asked: it trusts a third party as root.
+    public var allowDockerRepository: Bool = false
     public var addUserToGroup: Bool = true
 
-    public init(enabled: Bool = true, install: Bool = true, addUserToGroup: Bool = true) {
+    public init(enabled: Bool = true, install: Bool = true, allowDockerRepository: Bool = false, addUserToGroup: Bool = true) {
         self.enabled = enabled
         self.install = install
+        self.allowDockerRepository = allowDockerRepository
         self.addUserToGroup = addUserToGroup
     }
 }

@@ -15,33 +15,66 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 ready, 1 still starting (or --timeout passed), 2 degraded (an optional component \
             is unwell), 3 failed, 4 not running (not installed, disabled or stopped; returned at once).
+            With --wait on a terminal the components' progress is redrawn in place; on a pipe or file \
+            (a startup-script log) a plain line is written per change. --line without --wait always exits 0 \
+            (Coder shows a metadata script's non-zero exit as an error); --probe exits 0 when ready, else 1.
             """
     )
 
-    @Flag(help: "Wait until the workspace is ready, degraded or failed.")
+    @Flag(help: "Wait until the workspace is ready, degraded or failed, showing progress.")
     var wait = false
 
     @Option(help: "With --wait: give up after this many seconds (exit 1).")
     var timeout: Int = 600
 
-    @Flag(help: "Print the status as JSON.")
+    @Flag(help: "Print the status as JSON (with --wait: only the final document).")
     var json = false
 
+    @Flag(help: "Print one short line (for a coder_agent metadata block): \"ready\", \"starting: ...\", \"not running\".")
+    var line = false
+
+    @Flag(help: "No output; exit 0 if every required component is ready (what /readyz answers), else 1. For an exec readiness probe.")
+    var probe = false
+
+    // For tests: the status file of a daemon that is not installed here.
+    @Option(help: .hidden)
+    var statusFile: String?
+
     static let enabledLink = "/etc/systemd/system/multi-user.target.wants/coder-vm-bootstrap.service"
+    static let pollInterval: Duration = .milliseconds(500)
+
+    func validate() throws {
+        if probe, wait || json || line { throw ValidationError("--probe gives its answer at once and only as an exit code: use it alone") }
+        if json, line { throw ValidationError("choose one of --json and --line") }
+        if timeout < 1 { throw ValidationError("--timeout must be at least 1 second") }
+    }
 
     func run() async throws {
-        let file = Paths().statusFile
+        let file = statusFile ?? Paths().statusFile
+        if probe { throw ExitCode(Self.read(file)?.isReady == true ? 0 : 1) }
+        var view = wait && !json && !line ? StatusWaitView.forStandardOutput(environment: ProcessInfo.processInfo.environment) : .silent
         let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
             let status = Self.read(file)
             let code = Self.exitCode(for: status)
             let daemonWillCome = status == nil && access(Self.enabledLink, F_OK) == 0
-            if !wait || (code != 1 && !daemonWillCome) || ContinuousClock.now >= deadline {
-                print(status.map { json ? Self.json($0) : Self.text($0) } ?? "not running: no status at \(file) (coder-vm-bootstrap.service not started, disabled or not installed)")
+            let timedOut = ContinuousClock.now >= deadline
+            if !wait || (code != 1 && !daemonWillCome) || timedOut {
+                view.finish(status, statusFile: file)
+                StandardOutput.write(output(status, file) + "\n")
+                if wait, timedOut, code == 1 || daemonWillCome { printError("timed out after \(timeout) s; still starting") }
+                if line, !wait { throw ExitCode.success }
                 throw ExitCode(daemonWillCome && wait ? 1 : code)
             }
-            try await Task.sleep(for: .milliseconds(500))
+            view.show(status, statusFile: file, now: Date())
+            try await Task.sleep(for: Self.pollInterval)
         }
+    }
+
+    private func output(_ status: WorkspaceStatus?, _ file: String) -> String {
+        if line { return StatusLine.text(status) }
+        guard let status else { return StatusReport.notRunning(file) }
+        return json ? Self.json(status) : StatusReport.text(status)
     }
 
     /// The status file, or nil when the daemon that wrote it is gone.
@@ -71,31 +104,4 @@ struct StatusCommand: AsyncParsableCommand {
         encoder.dateEncodingStrategy = .iso8601
         return (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
-
-    static func text(_ status: WorkspaceStatus) -> String {
-        // The summary already begins with "ready:", "degraded:" or "failed:".
-        var lines = [status.phase == .starting ? "starting: \(status.summary)" : status.summary]
-        if let ready = status.readyAfterMilliseconds { lines.append("ready after \(ready) ms") }
-        lines.append("")
-        for component in status.components where component.state != .disabled {
-            var line = "  \(component.name.rawValue.padding(12))\(component.state.rawValue.padding(11))"
-            line += component.required ? "required  " : "optional  "
-            line += "restarts \(component.restarts)"
-            if let ready = component.readyAfterMilliseconds { line += ", ready after \(ready) ms" }
-            lines.append(line)
-            if !component.stages.isEmpty {
-                lines.append("      stages: " + component.stages.map { "\($0.stage) \($0.milliseconds) ms" }.joined(separator: ", "))
-            }
-            if let detail = component.detail { lines.append("      now: \(detail)") }
-            if let error = component.lastError { lines.append("      last error: \(error)") }
-            for journalLine in component.journalTail ?? [] { lines.append("      | \(journalLine)") }
-        }
-        for note in status.notes { lines.append("note: \(note)") }
-        lines.append("logs: journalctl -u coder-vm-bootstrap [COMPONENT=<name>]")
-        return lines.joined(separator: "\n")
-    }
-}
-
-extension String {
-    func padding(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
 }

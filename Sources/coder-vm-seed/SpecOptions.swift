@@ -75,9 +75,18 @@ struct ClusterOptions: ParsableArguments {
     var namespace: String?
     @Option(help: "Distribution preset: \(DistributionPreset.names.joined(separator: ", ")).")
     var distro: String = DistributionPreset.default.name
+    @Option(name: .customLong("readiness-probe"), help: ArgumentHelp(
+        "How KubeVirt asks whether the workspace is ready: http or exec.",
+        discussion: """
+            http: GET /readyz on the readiness port over the pod network. exec: coder-vm-bootstrap status --probe \
+            inside the guest through qemu-guest-agent (which the image must run), for clusters whose pod network \
+            cannot reach the VM (IPv6-only, bridge binding).
+            """))
+    var readinessProbe: ReadinessProbeKind = .http
 
     func apply(to options: inout RenderOptions) throws(SeedError) {
         options.namespace = namespace
+        options.readinessProbe = readinessProbe
         guard let preset = DistributionPreset.named(distro) else {
             throw .invalidOption("--distro \(distro): not a preset (\(DistributionPreset.names.joined(separator: ", ")))")
         }
@@ -129,3 +138,5 @@ struct MachineOptions: ParsableArguments {
         }
     }
 }
+
+extension ReadinessProbeKind: ExpressibleByArgument {}

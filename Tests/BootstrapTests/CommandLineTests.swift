@@ -1,11 +1,14 @@
+import BootstrapTestKit
 import Foundation
 import XCTest
 
 /// The daemon's command line as systemd and people use it: the built binary, real files.
 final class CommandLineTests: XCTestCase {
+    private var daemon: URL { BuiltDaemon.url }
+
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = builtDaemon
+        process.executableURL = daemon
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe

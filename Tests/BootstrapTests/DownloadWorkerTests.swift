@@ -29,7 +29,7 @@ final class DownloadWorkerTests: XCTestCase {
     private func service(maxAttempts: Int = 4) -> DownloadService {
         DownloadService(network: DownloadNetwork(extraCABundle: nil, proxy: .direct, maxAttempts: maxAttempts,
                                                  initialDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
-                        runner: .worker(executable: builtDaemon.path))
+                        runner: .worker(executable: BuiltDaemon.url.path))
     }
 
     private func download(_ job: DownloadJob, events: RecordedEvents = RecordedEvents(),
@@ -165,7 +165,7 @@ final class DownloadWorkerTests: XCTestCase {
         running.cancel()
         _ = try? await running.value
 
-        XCTAssertEqual(shown, [builtDaemon.path, "download-worker"])
+        XCTAssertEqual(shown, [BuiltDaemon.url.path, "download-worker"])
         XCTAssertFalse(environment.contains(token), "nor in its environment")
         XCTAssertFalse(environment.contains("Coder-Session-Token"))
     }

@@ -1,11 +1,11 @@
 import Foundation
 import XCTest
 @testable import Bootstrap
+import WorkspaceSpec
 
-/// Real os-release files of the target distributions, kept in ../shared/data.
+/// Real os-release files of the target distributions (Tests/Fixtures/os-release).
 private let osReleaseFolder = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/data/os-release")
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/os-release")
 
 private func detect(_ file: String) throws -> HostDetection {
     let text = try String(contentsOf: osReleaseFolder.appendingPathComponent("\(file).os-release"), encoding: .utf8)
@@ -13,35 +13,22 @@ private func detect(_ file: String) throws -> HostDetection {
 }
 
 final class HostDetectionTests: XCTestCase {
-    func testTheSevenFirstClassDistributionsGetTheirFacts() throws {
-        // file, ssh unit, docker package, admin group, CA anchors, package manager
-        let expected: [(String, String, String?, String, String, Distro.PackageManager)] = [
-            ("debian-12", "ssh", "docker.io", "sudo", "/usr/local/share/ca-certificates", .apt),
-            ("ubuntu-22.04", "ssh", "docker.io", "sudo", "/usr/local/share/ca-certificates", .apt),
-            ("fedora-39", "sshd", "moby-engine", "wheel", "/etc/pki/ca-trust/source/anchors", .dnf),
-            ("arch-rolling", "sshd", "docker", "wheel", "/etc/ca-certificates/trust-source/anchors", .pacman),
-            ("almalinux-9.4", "sshd", nil, "wheel", "/etc/pki/ca-trust/source/anchors", .dnf),
-            ("centos-9", "sshd", nil, "wheel", "/etc/pki/ca-trust/source/anchors", .dnf),
-            ("rocky-9.3", "sshd", nil, "wheel", "/etc/pki/ca-trust/source/anchors", .dnf),
-        ]
-        for (file, sshUnit, docker, admin, anchors, manager) in expected {
+    private let targets = ["debian-12", "ubuntu-22.04", "fedora-39", "arch-rolling", "almalinux-9.4", "centos-9", "rocky-9.3"]
+
+    func testTheSevenFirstClassDistributionsAreRecognisedWithoutANote() throws {
+        for file in targets {
             let host = try detect(file)
             XCTAssertTrue(host.firstClass, file)
             XCTAssertNil(host.note, file)
-            let distro = try XCTUnwrap(host.distro, file)
-            XCTAssertEqual(distro.sshUnit, sshUnit, file)
-            XCTAssertEqual(distro.dockerPackage, docker, file)
-            XCTAssertEqual(distro.adminGroup, admin, file)
-            XCTAssertEqual(distro.caAnchorDirectory, anchors, file)
-            XCTAssertEqual(distro.packageManager, manager, file)
+            XCTAssertEqual(host.distro, host.distribution?.family, file)
         }
     }
 
     func testRelatedButUntestedReleasesUseTheirFamilyWithANote() throws {
-        for (file, family) in [("ubuntu-24.04", Distro.Family.debian), ("rocky-8.10", .enterpriseLinux), ("amzn-2023", .fedora)] {
+        for (file, family) in [("ubuntu-24.04", Distro.Name.debian), ("rocky-8.10", .enterpriseLinux), ("amzn-2023", .fedora)] {
             let host = try detect(file)
             XCTAssertFalse(host.firstClass, file)
-            XCTAssertEqual(host.distro?.family, family, file)
+            XCTAssertEqual(host.distro?.name, family, file)
             XCTAssertTrue(host.note?.contains("not tested") ?? false, file)
         }
     }
@@ -55,18 +42,43 @@ final class HostDetectionTests: XCTestCase {
         }
     }
 
-    func testQuotedAndEscapedValuesAreUnquoted() {
-        let release = OSRelease(contents: "# comment\nNAME=\"Foo \\\"Bar\\\"\"\nID='foo'\nVERSION_ID=1\n")
-        XCTAssertEqual(release.fields["NAME"], "Foo \"Bar\"")
-        XCTAssertEqual(release.id, "foo")
-        XCTAssertEqual(release.versionID, "1")
+    func testEachFamilyInstallsDockerFromItsOwnRepositories() throws {
+        let expected: [(String, PackageManager, [String])] = [
+            ("debian-12", .apt, ["docker.io"]), ("ubuntu-22.04", .apt, ["docker.io"]),
+            ("fedora-39", .dnf, ["moby-engine"]), ("arch-rolling", .pacman, ["docker"]),
+        ]
+        for (file, manager, packages) in expected {
+            // Allowing Docker's repository changes nothing where the distribution has docker.
+            for allow in [false, true] {
+                let plan = try DockerComponent.installPlan(on: try detect(file), settings: DockerSettings(allowDockerRepository: allow))
+                XCTAssertEqual(plan, .init(packageManager: manager, packages: packages, repository: nil), file)
+            }
+        }
     }
 
-    func testPackageInstallsNeverAskRecoverFromAKilledInstallAndWaitForTheLock() {
-        let apt = Distro.PackageManager.apt.installSteps(["docker.io"])
-        XCTAssertEqual(apt.first, ["dpkg", "--configure", "-a"], "an install killed halfway is finished first")
-        XCTAssertEqual(apt.last, ["apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q", "--no-install-recommends", "docker.io"])
-        XCTAssertEqual(Distro.PackageManager.apt.environment["DEBIAN_FRONTEND"], "noninteractive")
-        XCTAssertEqual(Distro.PackageManager.pacman.installSteps(["docker"]).last?.suffix(3), ["--noconfirm", "--needed", "docker"])
+    func testEL9InstallsDockerCEFromDockersRepositoryOnlyWhenTheSpecAllowsIt() throws {
+        for file in ["almalinux-9.4", "centos-9", "rocky-9.3"] {
+            let host = try detect(file)
+            XCTAssertThrowsError(try DockerComponent.installPlan(on: host, settings: DockerSettings())) { error in
+                let failure = error as! ComponentError
+                XCTAssertEqual(failure.kind, .configuration, "not retried in a loop: the spec must change")
+                XCTAssertTrue(failure.description.contains(host.osRelease.prettyName), failure.description)
+                XCTAssertTrue(failure.description.contains("docker.allowDockerRepository: true"), failure.description)
+                XCTAssertTrue(failure.description.contains("bake docker into the image"), failure.description)
+            }
+            let plan = try DockerComponent.installPlan(on: host, settings: DockerSettings(allowDockerRepository: true))
+            XCTAssertEqual(plan.repository, .centos9, file)
+            XCTAssertEqual(plan.packageManager, .dnf, file)
+            XCTAssertEqual(plan.packages, ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin"], file)
+        }
+    }
+
+    func testNoInstallIsPlannedWhenTheSpecForbidsItOrTheFamilyIsUnknown() throws {
+        XCTAssertThrowsError(try DockerComponent.installPlan(on: try detect("fedora-39"), settings: DockerSettings(install: false))) {
+            XCTAssertTrue("\($0)".contains("docker.install is false"), "\($0)")
+        }
+        XCTAssertThrowsError(try DockerComponent.installPlan(on: try detect("alpine-3.23.2"), settings: DockerSettings())) {
+            XCTAssertTrue("\($0)".contains("distribution is unknown"), "\($0)")
+        }
     }
 }

@@ -23,17 +23,28 @@ final class SupervisorTests: XCTestCase {
         let events = RecordedEvents()
         let supervisor = Supervisor(component: component, context: .testing(component.name, events: events), units: units,
                                     events: events, gate: gate, policy: policy, clock: clock, random: { 0 })
-        return (events, Task { await supervisor.run() })
+        let name = component.name
+        let task = Task {
+            await supervisor.run()
+            // Only cancellation ends a supervisor: anything else is a bug, and
+            // must end the test instead of leaving it waiting for ever.
+            if !Task.isCancelled { events.record(.progress(SupervisorTests.ended), for: name) }
+        }
+        return (events, task)
     }
+
+    static let ended = "the supervisor ended without being cancelled"
 
     /// Runs one supervisor until `stop` matches a recorded event, then cancels it.
     private func supervise(_ component: FakeComponent<VirtualClock>,
                            until stop: @escaping @Sendable (RecordedEvents.Entry) -> Bool) async -> [ComponentEvent] {
         let (events, task) = start(component)
-        await events.wait(for: stop)
+        await events.wait { stop($0) || $0.event == .progress(Self.ended) }
         task.cancel()
         await task.value
         let all = events.events(of: component.name)
+        XCTAssertFalse(all.contains(.progress(Self.ended)), Self.ended)
+        guard all.contains(where: { stop(.init(component: component.name, event: $0)) }) else { return all }
         let end = all.firstIndex { stop(.init(component: component.name, event: $0)) }!
         return Array(all[...end])
     }
@@ -166,6 +177,14 @@ final class SupervisorTests: XCTestCase {
         task.cancel()
         await task.value
         XCTAssertEqual(component.afterReadyRuns, 1)
+    }
+
+    func testASystemdCallThatFailsIsRetriedAndNeverEndsTheSupervision() async {
+        units.failNext(3)
+        let events = await supervise(component()) { $0.event == .healthy(first: true) }
+        let waits = events.filter { if case .waiting(let reason, _, _) = $0 { reason.hasPrefix("systemd: ") } else { false } }
+        XCTAssertEqual(waits.count, 3, "\(events)")
+        XCTAssertFalse(events.contains { if case .failed = $0 { true } else { false } })
     }
 
     func testAComponentWithoutAUnitIsHealthyOnceConverged() async {

@@ -58,11 +58,27 @@ final class HostCommandTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(beats.count, 2)
     }
 
-    func testItRunsAsTheUserWhenAsked() async throws {
+    func testItRunsAsTheUserWithItsGroupsWhenAsked() async throws {
         guard getuid() == 0 else { throw XCTSkip("switching users needs root (CI runs as root)") }
         guard let nobody = UserIdentity.lookup("nobody") else { throw XCTSkip("no user nobody here") }
-        let id = try await HostCommand(["id", "-u"], user: nobody).run()
-        XCTAssertEqual(id.trimmingCharacters(in: .whitespacesAndNewlines), String(nobody.uid))
+        let id = try await HostCommand(["sh", "-c", "id -u; id -g; id -G"], user: nobody).run()
+        XCTAssertEqual(id.split(separator: "\n").map(String.init),
+                       [String(nobody.uid), String(nobody.gid), nobody.groups.map(String.init).joined(separator: " ")])
+    }
+
+    /// Switching to the user in a forked child of a threaded process can
+    /// deadlock in glibc's setuid; many at once from many threads must not.
+    func testManyCommandsAsTheUserAtOnceNeverHang() async throws {
+        guard getuid() == 0 else { throw XCTSkip("switching users needs root (CI runs as root)") }
+        guard let nobody = UserIdentity.lookup("nobody") else { throw XCTSkip("no user nobody here") }
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<40 {
+                group.addTask { try await HostCommand(["id", "-u"], user: nobody, deadline: .seconds(30)).run() }
+            }
+            for try await id in group {
+                XCTAssertEqual(id.trimmingCharacters(in: .whitespacesAndNewlines), String(nobody.uid))
+            }
+        }
     }
 }
 

@@ -13,13 +13,59 @@ final class CloudConfigTests: XCTestCase {
         XCTAssertEqual(Set(root.keys), ["hostname", "preserve_hostname", "users", "bootcmd", "runcmd"])
         XCTAssertEqual(root["hostname"] as? String, "coder-alice-dev")
         XCTAssertEqual(root["preserve_hostname"] as? Bool, false)
-        let user = try XCTUnwrap((root["users"] as? [[String: Any]])?.first)
-        XCTAssertEqual(user["ssh_authorized_keys"] as? [String], [SpecFixtures.key])
+        // No user for cloud-init to create, not even the distribution's default one.
+        XCTAssertEqual((root["users"] as? [Any])?.count, 0)
+        XCTAssertTrue(userData.contains("\nusers: []\n"), userData)
         // No install section: nothing downloaded, the daemon is enabled and started without blocking.
         XCTAssertEqual(root["runcmd"] as? [[String]], [
             ["systemctl", "enable", "coder-vm-bootstrap.service"],
             ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"],
         ])
+    }
+
+    /// Keys and sudo reach the VM only inside the spec, which the daemon
+    /// converges on every boot: dropping them from a later build's spec
+    /// changes the spec's line and nothing else in the user-data.
+    func testKeysSudoAndGroupsTravelOnlyInsideTheSpec() throws {
+        var granted = try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))
+        granted.user.groups = ["adm", "wheel"]
+        granted.user.sshAuthorizedKeys.append(SpecFixtures.rsaKey)
+        var revoked = granted
+        revoked.user.sudo = false
+        revoked.user.groups = []
+        revoked.user.sshAuthorizedKeys = []
+        let before = try CloudConfig.render(try SpecFixtures.context(granted))
+        let after = try CloudConfig.render(try SpecFixtures.context(revoked))
+        XCTAssertNotEqual(before, after)
+        let specLine = { (userData: String) in try embeddedSpecJSON(inUserData: userData) }
+        XCTAssertEqual(before.replacingOccurrences(of: try specLine(before), with: "SPEC"),
+                       after.replacingOccurrences(of: try specLine(after), with: "SPEC"))
+        let outsideTheSpec = before.replacingOccurrences(of: try specLine(before), with: "")
+        for text in ["ssh-ed25519", "ssh-rsa", "sudo", "NOPASSWD", "ssh_authorized_keys", "groups", "wheel", "lock_passwd"] {
+            XCTAssertFalse(outsideTheSpec.contains(text), "\(text) outside the spec:\n\(outsideTheSpec)")
+        }
+    }
+
+    /// cloud-init's own code, merging the user-data over Debian's
+    /// cloud.cfg (`users: [default]`), creates no user: so it writes no
+    /// authorized_keys and no /etc/sudoers.d/90-cloud-init-users. Without
+    /// `users: []` it would create the default user with passwordless sudo.
+    func testCloudInitCreatesNoUserNotEvenTheDefaultOne() throws {
+        _ = try Validators.cloudInit()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ours = directory.appendingPathComponent("ours.yaml")
+        try CloudConfig.render(try SpecFixtures.context(try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))))
+            .write(to: ours, atomically: true, encoding: .utf8)
+        let withoutUsers = directory.appendingPathComponent("without-users.yaml")
+        try "#cloud-config\nhostname: x\nbootcmd: [\"true\"]\n".write(to: withoutUsers, atomically: true, encoding: .utf8)
+        let result = try Validators.python("cloudinit_userdata.py", [ours.path, withoutUsers.path], interpreter: "/usr/bin/python3")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: result.stdout) as? [String: [String: Any]])
+        XCTAssertEqual((report[ours.path]?["createdUsers"] as? [String: Any])?.count, 0, "\(report)")
+        let defaultUser = try XCTUnwrap((report[withoutUsers.path]?["createdUsers"] as? [String: [String: Any]])?["debian"],
+                                        "the control: Debian's default user is created when users is absent")
+        XCTAssertEqual(defaultUser["sudo"] as? [String], ["ALL=(ALL) NOPASSWD:ALL"])
     }
 
     func testBootcmdWritesTheSpecWithOneHereDocument() throws {
@@ -67,7 +113,7 @@ final class CloudConfigTests: XCTestCase {
         XCTAssertEqual(runcmd[1], ["systemctl", "enable", "coder-vm-bootstrap.service"])
         XCTAssertEqual(runcmd[2], ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"])
         for tool in ["apt-get install -y \"$file\"", "dnf install -y \"$file\"", "pacman -U --noconfirm \"$file\"",
-                     "tar -xzf \"$file\" -C /", "sha256sum -c -"] {
+                     "tar -xzf \"$file\" -C \"$work/unpacked\"", "(cd \"$1\" && sh ./install.sh)", "sha256sum -c -"] {
             XCTAssertTrue(DaemonInstall.script.contains(tool), tool)
         }
     }

@@ -115,9 +115,20 @@ final class CommandLineTests: XCTestCase {
                        ["DataVolume", "VirtualMachine", "Service"])
         XCTAssertEqual(try kinds(["render-all", "examples/specs/full.yaml", "--distro", "ubuntu-22.04", "--namespace", "ws"]),
                        ["Secret", "DataVolume", "VirtualMachine", "Service"])
-        let userData = try ProcessRunner.seed(["render-userdata", "examples/specs/minimal.yaml", "--distro", "fedora-39"])
+        let userData = try ProcessRunner.seed(["render-userdata", "examples/specs/minimal.yaml", "--distro", "debian-12"])
         XCTAssertTrue(userData.output.hasPrefix("#cloud-config\n"))
-        XCTAssertTrue(userData.output.contains("- wheel"))
+        XCTAssertEqual(userData.output, try String(contentsOf: Paths.repositoryRoot.appendingPathComponent("cloud-init/user-data.example.yaml"),
+                                                   encoding: .utf8), "cloud-init/user-data.example.yaml is this output, regenerated")
+
+        let exec = try ProcessRunner.seed(["render-vm", "examples/specs/minimal.yaml", "--readiness-probe", "exec"])
+        XCTAssertEqual(exec.status, 0, exec.stderr)
+        let vm = try XCTUnwrap(try Yams.load_all(yaml: exec.output).compactMap { $0 as? [String: Any] }.first { $0["kind"] as? String == "VirtualMachine" })
+        let probe = (((vm["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])?["readinessProbe"] as? [String: Any]
+        XCTAssertEqual((probe?["exec"] as? [String: Any])?["command"] as? [String], ["coder-vm-bootstrap", "status", "--probe"])
+        XCTAssertNil(probe?["httpGet"])
+        let badProbe = try ProcessRunner.seed(["render-all", "examples/specs/minimal.yaml", "--readiness-probe", "tcp"])
+        XCTAssertEqual(badProbe.status, 64)
+        XCTAssertTrue(badProbe.stderr.contains("http") && badProbe.stderr.contains("exec"), badProbe.stderr)
 
         let halted = try ProcessRunner.seed(["render-vm", "examples/specs/minimal.yaml", "--halted"])
         XCTAssertTrue(halted.output.contains("runStrategy: Halted"))

@@ -1,40 +1,31 @@
 import XCTest
-import Yams
 @testable import Seed
 
 final class DistributionPresetTests: XCTestCase {
-    func testTheSevenPresetsAreInOneTable() {
+    func testThePresetsAreTheDaemonsSevenDistributions() {
         XCTAssertEqual(DistributionPreset.names,
                        ["debian-12", "ubuntu-22.04", "fedora-39", "arch", "almalinux-9", "centos-stream-9", "rocky-9"])
         XCTAssertEqual(DistributionPreset.default.name, "debian-12")
         for preset in DistributionPreset.all {
             XCTAssertTrue(preset.imageURL.hasPrefix("https://"), preset.name)
-            XCTAssertEqual(preset.adminGroup, ["debian-12", "ubuntu-22.04"].contains(preset.name) ? "sudo" : "wheel", preset.name)
+            // The daemon recognises a VM booted from this preset's image as this very row.
+            let release = OSRelease(fields: ["ID": preset.osReleaseID].merging(preset.versionID.map { ["VERSION_ID": $0] } ?? [:]) { $1 })
+            XCTAssertEqual(Distribution.matching(release), preset, preset.name)
         }
         XCTAssertNil(DistributionPreset.named("centos-7"))
     }
 
-    func testSudoUserGetsThePresetsAdminGroupAndNoDuplicates() throws {
-        var spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
-        spec.user.groups = ["adm", "wheel"]
+    func testEachPresetsPackageMustBeOfItsFamilysFormat() throws {
+        let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))
+        let formats: [String: String] = ["deb": ".deb", "rpm": ".rpm", "pacman": ".pkg.tar.zst"]
         for preset in DistributionPreset.all {
-            let user = try XCTUnwrap(userEntry(try CloudConfig.render(try SpecFixtures.context(spec, preset: preset))))
-            let expected = preset.adminGroup == "sudo" ? ["adm", "wheel", "sudo"] : ["adm", "wheel"]
-            XCTAssertEqual(user["groups"] as? [String], expected, preset.name)
-            XCTAssertEqual(user["sudo"] as? String, "ALL=(ALL) NOPASSWD:ALL", preset.name)
-            XCTAssertEqual(user["lock_passwd"] as? Bool, true)
-            XCTAssertNil(user["passwd"])
-            XCTAssertNil(user["hashed_passwd"])
+            for (format, suffix) in formats {
+                var withPackage = spec
+                withPackage.install?.packageURL = "https://dl.example.com/coder-vm-bootstrap\(suffix)"
+                let accepted = (try? SpecNormalizer.check(withPackage, for: preset)) != nil
+                XCTAssertEqual(accepted, format == preset.family.packageFormat.rawValue, "\(preset.name) \(suffix)")
+            }
         }
-    }
-
-    func testUserWithoutSudoGetsNoAdminGroupAndNoSudoRule() throws {
-        var spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
-        spec.user.sudo = false
-        let user = try XCTUnwrap(userEntry(try CloudConfig.render(try SpecFixtures.context(spec, preset: .named("fedora-39")!))))
-        XCTAssertNil(user["groups"])
-        XCTAssertNil(user["sudo"])
-        XCTAssertEqual(user["shell"] as? String, "/bin/bash")
     }
 
     func testInstallPackageMustSuitTheDistribution() throws {
@@ -50,10 +41,5 @@ final class DistributionPresetTests: XCTestCase {
         XCTAssertThrowsError(try SpecFixtures.context(unknown)) { error in
             XCTAssertTrue("\(error)".contains(".deb, .rpm, .pkg.tar.zst or .tar.gz"), "\(error)")
         }
-    }
-
-    private func userEntry(_ userData: String) throws -> [String: Any]? {
-        let root = try Yams.load(yaml: userData) as? [String: Any]
-        return (root?["users"] as? [[String: Any]])?.first
     }
 }

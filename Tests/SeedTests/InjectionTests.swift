@@ -60,6 +60,10 @@ final class InjectionTests: XCTestCase {
         tree[keys: "codeServer", "auth"] = "password"
         tree[keys: "codeServer", "hashedPassword"] = .string("$argon2id$" + phc)
         tree[keys: "codeServer", "settings"] = .object([text: .string(text), "nested": .object([text: .array([.string(text)])])])
+        tree[keys: "network"] = .object(["version": .int(2), "ethernets": .object([
+            "eth0": .object(["dhcp4": .bool(true), "nameservers": .object(["search": .array([.string(text)])])]),
+            text: .object(["match": .object(["name": .string(text)])]),
+        ])])
         return tree
     }
 
@@ -93,6 +97,8 @@ final class InjectionTests: XCTestCase {
             XCTAssertEqual(documents.map { $0?["kind"] as? String }, ["Secret", "DataVolume", "VirtualMachine", "Service"], name)
             let encoded = ((documents[0]?["data"] as? [String: Any])?["userdata"] as? String) ?? ""
             XCTAssertEqual(Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) }, userData, name)
+            let network = ((documents[0]?["data"] as? [String: Any])?["networkdata"] as? String).flatMap { Data(base64Encoded: $0) }
+            XCTAssertEqual(try network.map { try SpecTreeParserForTests.load(String(decoding: $0, as: UTF8.self)) }, spec.network, name)
 
             let file = directory.appendingPathComponent("\(name).yaml")
             try userData.write(to: file, atomically: true, encoding: .utf8)
@@ -101,8 +107,7 @@ final class InjectionTests: XCTestCase {
         }
 
         // cloud-init's view: its schema, and its YAML loader.
-        let cloudInit = try Validators.cloudInit()
-        let failures = try cloudInitSchemaFailures(cloudInit, files)
+        let failures = try cloudInitSchemaFailures(files)
         XCTAssertEqual(failures, [], failures.joined(separator: "\n"))
         let inspected = try Validators.python("cloudinit_userdata.py", files.map(\.1.path), interpreter: "/usr/bin/python3")
         XCTAssertEqual(inspected.status, 0, inspected.stderr)
@@ -112,6 +117,7 @@ final class InjectionTests: XCTestCase {
             XCTAssertEqual(view.header, "#cloud-config")
             XCTAssertEqual(view.keys, baseline.keys, path)
             XCTAssertEqual(view.counts, baseline.counts, path)
+            XCTAssertEqual(view.createdUsers, .object([:]), path)
             XCTAssertEqual(try SpecDecoder.decode(json: Data(view.spec.utf8)), spec, path)
         }
     }
@@ -151,6 +157,7 @@ final class InjectionTests: XCTestCase {
         var header: String
         var keys: [String]
         var counts: [String: Int]
+        var createdUsers: JSONValue
         var spec: String
         var mode: String?
         var leftovers: [String]?
@@ -159,7 +166,6 @@ final class InjectionTests: XCTestCase {
     struct Structure: Equatable {
         var keys: [String]
         var counts: [String: Int]
-        var userKeys: [String]
         var bootcmdLines: Int
     }
 
@@ -167,9 +173,8 @@ final class InjectionTests: XCTestCase {
         let root = try XCTUnwrap(try Yams.load(yaml: userData) as? [String: Any])
         var counts: [String: Int] = [:]
         for (key, value) in root { if let list = value as? [Any] { counts[key] = list.count } }
-        let user = try XCTUnwrap((root["users"] as? [[String: Any]])?.first)
         let bootcmd = try XCTUnwrap((root["bootcmd"] as? [String])?.first)
-        return Structure(keys: root.keys.sorted(), counts: counts, userKeys: user.keys.sorted(),
+        return Structure(keys: root.keys.sorted(), counts: counts,
                          bootcmdLines: bootcmd.split(separator: "\n", omittingEmptySubsequences: false).count)
     }
 }

@@ -80,6 +80,23 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(dataVolume.at(["spec", "storage", "resources", "requests", "storage"]), "100Gi")
     }
 
+    /// For clusters whose pod network cannot reach the VM: the same probe
+    /// timings, asked inside the guest through qemu-guest-agent.
+    func testExecProbeAsksTheDaemonThroughTheGuestAgentInsteadOfHTTP() throws {
+        let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))
+        let http = try XCTUnwrap(VirtualMachineRenderer.render(try SpecFixtures.context(spec))
+            .at(["spec", "template", "spec", "readinessProbe"]))
+        let exec = try XCTUnwrap(VirtualMachineRenderer.render(try SpecFixtures.context(spec) { $0.readinessProbe = .exec })
+            .at(["spec", "template", "spec", "readinessProbe"]))
+        XCTAssertEqual(exec["exec"], .object([("command", ["coder-vm-bootstrap", "status", "--probe"])]))
+        XCTAssertNil(exec["httpGet"])
+        XCTAssertNotNil(http["httpGet"])
+        XCTAssertNil(http["exec"])
+        guard case .mapping(let httpFields) = http, case .mapping(let execFields) = exec else { return XCTFail() }
+        XCTAssertEqual(Array(httpFields.dropFirst()), Array(execFields.dropFirst()), "the same delays and thresholds")
+        XCTAssertEqual(execFields.first?.key, "exec")
+    }
+
     func testBadOptionsAreRejectedTogether() throws {
         let spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
         XCTAssertThrowsError(try SpecFixtures.context(spec) {

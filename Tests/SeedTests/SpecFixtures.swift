@@ -30,6 +30,26 @@ enum SpecFixtures {
     static let rsaKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 bob"
     static let digest = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0"
 
+    /// A network-config as an operator would give it: DHCP on the pod
+    /// network's NIC, a static address on a second (bridge-bound) one.
+    /// Documentation addresses only (RFC 5737, RFC 3849).
+    static let network = """
+        network:
+          version: 2
+          ethernets:
+            enp1s0: {dhcp4: true}
+            enp2s0:
+              addresses: [192.0.2.5/24, "2001:db8::5/64"]
+              routes: [{to: 0.0.0.0/0, via: 192.0.2.1, metric: 100}]
+              nameservers: {addresses: [192.0.2.1], search: [example.internal]}
+              mtu: 9000
+        """
+
+    /// `yaml` (a spec) with `network` added.
+    static func withNetwork(_ yaml: String) -> String {
+        yaml + (yaml.hasSuffix("\n") ? "" : "\n") + network + "\n"
+    }
+
     static func example(_ name: String) throws -> String {
         try String(contentsOf: Paths.exampleSpecs.appendingPathComponent(name), encoding: .utf8)
     }
@@ -111,6 +131,7 @@ enum SpecFixtures {
                   id: 51111111-2222-4333-8444-555555555555
                 user: {name: coder}
                 """),
+            ("with-network", withNetwork(try example("minimal.yaml"))),
             ("explicit-hostname", """
                 apiVersion: coder-vm-bootstrap/v1
                 workspace: {owner: gina, name: web, id: 61111111-2222-4333-8444-555555555555}

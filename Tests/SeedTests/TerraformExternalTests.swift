@@ -48,7 +48,8 @@ final class TerraformExternalTests: XCTestCase {
         XCTAssertNil(spec.coder?.agentURL)
         XCTAssertNil(spec.install?.sha256)
         XCTAssertEqual(try SpecDecoder.decode(json: Data(output["spec_json"]!.utf8)), spec)
-        XCTAssertTrue(userData.contains("- wheel"), "rocky-9's admin group")
+        XCTAssertTrue(userData.contains("\nusers: []\n"), "the daemon, not cloud-init, makes the user")
+        XCTAssertEqual(output["networkdata"], "", "no network in the spec")
 
         // The JSON manifests are what the YAML stream says, and sized as asked.
         let vm = try JSONSerialization.jsonObject(with: Data(output["virtualmachine_json"]!.utf8)) as! [String: Any]
@@ -96,6 +97,29 @@ final class TerraformExternalTests: XCTestCase {
         XCTAssertNotEqual(machine["userdata"], whole["userdata"])
     }
 
+    func testReadinessProbeAndNetworkConfigReachTheManifests() throws {
+        var spec = try JSONDecoder().decode(JSONValue.self, from: Data(Self.templateSpecJSON().utf8))
+        // As the template's yamldecode(var.network_config) and jsonencode() give it.
+        spec[keys: "network"] = .object(["version": .int(2), "ethernets": .object(["enp1s0": .object(["dhcp4": .bool(true)])])])
+        let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        let output = try JSONDecoder().decode([String: String].self, from: try TerraformExternal.respond(
+            to: try query(["spec_json": specJSON, "readiness_probe": "exec"])))
+        let vm = try XCTUnwrap(output["virtualmachine_json"])
+        XCTAssertTrue(vm.contains("\"readinessProbe\":{\"exec\":{\"command\":[\"coder-vm-bootstrap\",\"status\",\"--probe\"]}"), vm)
+        XCTAssertFalse(vm.contains("httpGet"), vm)
+        XCTAssertTrue(vm.contains("\"networkDataSecretRef\":{\"name\":\"coder-alice-dev-cloudinit\"}"), vm)
+        XCTAssertEqual(try SpecTreeParserForTests.load(try XCTUnwrap(output["networkdata"])), spec[keys: "network"])
+        let secret = try JSONSerialization.jsonObject(with: Data(output["secret_json"]!.utf8)) as! [String: Any]
+        let data = try XCTUnwrap(secret["data"] as? [String: String])
+        XCTAssertEqual(Set(data.keys), ["userdata", "networkdata"])
+        XCTAssertEqual(data["networkdata"].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) },
+                       output["networkdata"])
+
+        let http = try JSONDecoder().decode([String: String].self, from: try TerraformExternal.respond(to: try query()))
+        XCTAssertTrue(http["virtualmachine_json"]!.contains("\"httpGet\":{\"path\":\"/readyz\",\"port\":13380}"))
+        XCTAssertFalse(http["virtualmachine_json"]!.contains("networkData"))
+    }
+
     func testOnlySpecJSONIsRequired() throws {
         let result = try ProcessRunner.seed(["terraform-external"],
                                             stdin: try JSONEncoder().encode(["spec_json": Self.templateSpecJSON()]))
@@ -121,6 +145,9 @@ final class TerraformExternalTests: XCTestCase {
             ("bad cpu", try query(["cpu": "two"]), "cpu: \"two\" is not a whole number"),
             ("bad run strategy", try query(["run_strategy": "Running"]), "run_strategy: \"Running\""),
             ("bad memory", try query(["memory": "lots"]), "memory \"lots\""),
+            ("bad readiness probe", try query(["readiness_probe": "tcp"]), "readiness_probe: \"tcp\" is not one of http, exec"),
+            ("bad network", try query(["spec_json": Self.templateSpecJSON().replacingOccurrences(
+                of: "\"user\":", with: "\"network\":{\"ethernets\":{}},\"user\":")]), "network.version: is required"),
             ("wrong package", try query(["spec_json": Self.templateSpecJSON().replacingOccurrences(of: "linux-amd64.tar.gz", with: "amd64.deb")]),
              "install.packageURL: a .deb package cannot be installed on rocky-9"),
         ]

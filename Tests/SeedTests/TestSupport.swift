@@ -3,13 +3,12 @@ import XCTest
 import WorkspaceSpec
 @testable import Seed
 
-/// Where things are: the repository, the shared test data beside it (CI
-/// clones the repository with shared/ next to it), the Python validators,
-/// and the built coder-vm-seed.
+/// Where things are: the repository, its test data (Tests/Fixtures, with
+/// SOURCES.md), the Python validators, and the built coder-vm-seed.
 enum Paths {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let sharedData = repositoryRoot.appendingPathComponent("../shared/data").standardizedFileURL
+    static let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures")
     static let validators = repositoryRoot.appendingPathComponent("Tests/SeedTests/Validators")
     static let exampleSpecs = repositoryRoot.appendingPathComponent("examples/specs")
     static let template = repositoryRoot.appendingPathComponent("examples/kubevirt-template/main.tf")
@@ -23,7 +22,10 @@ enum Paths {
             var directory = bundle.deletingLastPathComponent()
             for _ in 0..<3 {
                 let binary = directory.appendingPathComponent("coder-vm-seed")
-                if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+                var isDirectory: ObjCBool = false
+                // A folder of that name (a clone called coder-vm-seed) does not count.
+                if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                   FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
                 directory = directory.deletingLastPathComponent()
             }
         }

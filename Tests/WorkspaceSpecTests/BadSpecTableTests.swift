@@ -1,3 +1,4 @@
+import BootstrapTestKit
 import Foundation
 import XCTest
 @testable import WorkspaceSpec
@@ -226,16 +227,8 @@ final class BadSpecTableTests: XCTestCase {
             let file = folder.appendingPathComponent("\(index).json")
             try bad.json(from: good).write(to: file)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-            let process = Process()
-            process.executableURL = daemonBinary()
-            process.arguments = ["check-config", file.path]
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 78, "\(bad.name): \(output)")
+            let (_, status, output) = try runCheckConfig(file)
+            XCTAssertEqual(status, 78, "\(bad.name): \(output)")
             XCTAssertTrue(output.contains("\(bad.path):"), "\(bad.name): \(output)")
         }
     }
@@ -249,15 +242,3 @@ final class BadSpecTableTests: XCTestCase {
     }
 }
 
-/// The built daemon, beside the test bundle in the build folder.
-func daemonBinary() -> URL {
-    for start in [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])] {
-        var directory = start
-        for _ in 0..<4 {
-            directory = directory.deletingLastPathComponent()
-            let binary = directory.appendingPathComponent("coder-vm-bootstrap")
-            if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
-        }
-    }
-    return URL(fileURLWithPath: ".build/debug/coder-vm-bootstrap")
-}

@@ -107,26 +107,18 @@ final class SpecFuzzTests: XCTestCase {
             case .invalid(let invalid): expected = (78, invalid.diagnostics.map { $0.path.isEmpty ? "(top level)" : $0.path })
             }
         }
-        let process = Process()
-        process.executableURL = daemonBinary()
-        process.arguments = ["check-config", file.path]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (reason, status, output) = try runCheckConfig(file)
         let shown = String(decoding: input.prefix(300), as: UTF8.self)
-        guard process.terminationReason == .exit, [0, 66, 78].contains(process.terminationStatus) else {
-            return ("check-config ended with \(process.terminationReason == .exit ? "exit" : "signal") \(process.terminationStatus) on \(shown)", -1)
+        guard reason == .exit, [0, 66, 78].contains(status) else {
+            return ("check-config ended with \(reason == .exit ? "exit" : "signal") \(status) on \(shown)", -1)
         }
-        if process.terminationStatus != expected.status {
-            return ("check-config exited \(process.terminationStatus), the library says \(expected.status): \(output)", process.terminationStatus)
+        if status != expected.status {
+            return ("check-config exited \(status), the library says \(expected.status): \(output)", status)
         }
         if let missing = expected.paths.first(where: { !output.contains("  \($0): ") }) {
-            return ("check-config exited 78 without naming \(missing): \(output)", process.terminationStatus)
+            return ("check-config exited 78 without naming \(missing): \(output)", status)
         }
-        return (nil, process.terminationStatus)
+        return (nil, status)
     }
 }
 

@@ -7,15 +7,12 @@ to install them into: an overlay over the Debian 12 test image's rootfs
 """
 import pathlib
 import subprocess
-import sys
 
 import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "system"))
-sys.path.insert(0, str(HERE))
-import nspawn  # noqa: E402
-from package_tools import OUT, REPO  # noqa: E402
+import nspawn
+from package_tools import OUT, REPO
 
 
 def packaging_names():

@@ -1,14 +1,15 @@
 """Installing and removing each package into a root directory with that
-package's own tool, run on this (Debian) host against the root: rpm, pacman,
-and the tarball's install.sh. rpm and pacman run the package's scriptlets
-chrooted into the root, as they do when an image is built.
+package's own tool, run on this (Debian) host against the root: dpkg, rpm,
+pacman, and the tarball's install.sh. dpkg, rpm and pacman run the package's
+maintainer scripts chrooted into the root, as they do when an image is built.
 
-The root is Debian's, so neither rpm nor pacman has a database there that
-knows libcurl, systemd-libs or openssl: dependency checks are off (rpm
---nodeps, pacman -dd). What this proves is the packages' file layout and
-scriptlets on a systemd root, not dependency resolution on Fedora, EL9 or
-Arch (packaging/targets.tsv and scripts/check-portability.sh cover what the
-binary needs there).
+The root is Debian 12's, so dpkg resolves the .deb's dependencies against
+its database for real. Neither rpm nor pacman has a database there that
+knows libcurl, systemd-libs or openssl: their dependency checks are off (rpm
+--nodeps, pacman -dd). What this proves for them is the packages' file
+layout and scriptlets on a systemd root, not dependency resolution on
+Fedora, EL9 or Arch (packaging/targets.tsv and scripts/check-portability.sh
+cover what the binary needs there).
 """
 import pathlib
 import subprocess
@@ -17,12 +18,20 @@ import tarfile
 REPO = pathlib.Path(__file__).resolve().parents[2]
 OUT = REPO / "out"
 UNIT = "coder-vm-bootstrap.service"
-ENABLED_LINK = pathlib.Path("etc/systemd/system/multi-user.target.wants") / UNIT
-# Where each package puts the daemon and its unit.
+PATH_UNIT = "coder-vm-bootstrap.path"
+# The units every package ships.
+UNITS = (UNIT, PATH_UNIT, "code-server@.service", "coder-agent@.service")
+# The links that enabling the daemon's two units makes (their WantedBy=).
+ENABLED_LINKS = {
+    UNIT: pathlib.Path("etc/systemd/system/multi-user.target.wants") / UNIT,
+    PATH_UNIT: pathlib.Path("etc/systemd/system/paths.target.wants") / PATH_UNIT,
+}
+# Where each package puts the daemon and its units.
 LAYOUT = {
-    "rpm": {"binary": "/usr/bin/coder-vm-bootstrap", "unit": "/usr/lib/systemd/system/" + UNIT},
-    "pacman": {"binary": "/usr/bin/coder-vm-bootstrap", "unit": "/usr/lib/systemd/system/" + UNIT},
-    "tarball": {"binary": "/usr/local/bin/coder-vm-bootstrap", "unit": "/usr/local/lib/systemd/system/" + UNIT},
+    "deb": {"binary": "/usr/bin/coder-vm-bootstrap", "unit_dir": "/lib/systemd/system"},
+    "rpm": {"binary": "/usr/bin/coder-vm-bootstrap", "unit_dir": "/usr/lib/systemd/system"},
+    "pacman": {"binary": "/usr/bin/coder-vm-bootstrap", "unit_dir": "/usr/lib/systemd/system"},
+    "tarball": {"binary": "/usr/local/bin/coder-vm-bootstrap", "unit_dir": "/usr/local/lib/systemd/system"},
 }
 # An unsigned local package is accepted the way Arch's stock pacman.conf
 # accepts one (LocalFileSigLevel = Optional); there are no repositories.
@@ -59,6 +68,8 @@ def unpack_tarball(tarball, into):
 def install(kind, root, package, scratch):
     """Installs `package` (an out/ file) into `root` with its own tool."""
     root = pathlib.Path(root)
+    if kind == "deb":
+        return run(["dpkg", "--root", root, "--install", package])
     if kind == "rpm":
         return run(["rpm", "-i", "--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--nosignature", package])
     if kind == "pacman":
@@ -70,7 +81,11 @@ def install(kind, root, package, scratch):
 
 
 def remove(kind, root, package, scratch):
+    """Removes it again; the .deb is purged (a plain `dpkg --remove` keeps
+    its enablement links and state until the purge, as Debian does)."""
     root = pathlib.Path(root)
+    if kind == "deb":
+        return run(["dpkg", "--root", root, "--purge", "coder-vm-bootstrap"])
     if kind == "rpm":
         return run(["rpm", "-e", "--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "coder-vm-bootstrap"])
     if kind == "pacman":

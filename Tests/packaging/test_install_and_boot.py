@@ -1,33 +1,30 @@
 """Each package installed by its own tool into a copy of the Debian 12 test
 image's root, then that root booted under systemd-nspawn: the daemon starts
-at boot because the package enabled it (rpm's %post preset, Arch's
-post_install preset, install.sh), with this boot's spec written to /run by
-cloud-init's bootcmd, as in a workspace VM, and reaches READY=1 against the
-stand-ins of Tests/standins (code-server, the Coder server and agent, named as
-such). Nothing here copies the binary or units by hand or enables or starts
-the unit.
+at boot because the package enabled it and its path unit (the .deb's
+postinst with deb-systemd-helper, rpm's %post preset, Arch's post_install
+preset, install.sh), with this boot's spec written to /run by cloud-init's
+bootcmd, as in a workspace VM, and reaches READY=1 against the stand-ins of
+Tests/standins (code-server, the Coder server and agent, named as such).
+Nothing here copies the binary or units by hand or enables or starts a unit.
 
 This proves the packages' file layout and scriptlets on a Debian root with a
 real systemd; it does not prove anything about Fedora, EL9 or Arch roots
-(no such images can be had here): dependency checks are off (package_tools).
+(no such images can be had here): their dependency checks are off
+(package_tools).
 """
 import json
 import pathlib
-import sys
 
 import pytest
 
-from package_tools import ENABLED_LINK, LAYOUT, install, unpack_tarball
+from package_tools import ENABLED_LINKS, LAYOUT, PATH_UNIT, UNIT, install, unpack_tarball
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "system"))
-import nspawn  # noqa: E402
-from nspawn import wait_until  # noqa: E402
+import nspawn
+from processes import wait_until
 # The system test's stand-ins and spec (test_daemon.install() also copies the
 # binary and units, which the package must do here, so only these are reused).
-from test_daemon import CODER_PORT, FILES_PORT, USER, spec, stand_ins  # noqa: E402,F401
-
-UNIT = "coder-vm-bootstrap.service"
+from test_daemon import CODER_PORT, FILES_PORT, USER, spec, stand_ins
 
 
 def bootcmd_user_data(document):
@@ -64,8 +61,8 @@ def boot_with(image_dir, stand_ins, tmp_path):
         def install_package(c):
             install(kind, c.root, package, tmp_path / "scratch")
             # What the package did, before systemd ever ran in this root.
-            link = c.host_path("/" + str(ENABLED_LINK))
-            seen["enabled_before_boot"] = link.is_symlink()
+            seen["enabled_before_boot"] = {unit: c.host_path("/" + str(link)).is_symlink()
+                                           for unit, link in ENABLED_LINKS.items()}
 
         c = PackagedContainer(image_dir / "rootfs", name=f"pkg-{kind}", before_boot=install_package,
                               user_data=bootcmd_user_data(spec(stand_ins, f"token-{kind}")), boot_timeout=420)
@@ -86,15 +83,18 @@ def boot_with(image_dir, stand_ins, tmp_path):
         c.stop()
 
 
-@pytest.mark.parametrize("kind", ["rpm", "pacman", "tarball"])
-def test_installed_by_its_own_tool_the_daemon_is_enabled_and_boots_to_ready(kind, built, boot_with):
+@pytest.mark.parametrize("kind", ["deb", "rpm", "pacman", "tarball"])
+def test_installed_by_its_own_tool_the_daemon_and_its_path_unit_are_enabled_and_it_boots_to_ready(kind, built, boot_with):
     c, seen = boot_with(kind, built[kind])
-    assert seen["enabled_before_boot"], "the package's scriptlets did not enable the unit"
+    assert seen["enabled_before_boot"] == {UNIT: True, PATH_UNIT: True}, "the package's scriptlets did not enable both units"
     layout = LAYOUT[kind]
-    assert c.unit_property(UNIT, "UnitFileState") == "enabled"
-    # Debian's systemd also searches /lib/systemd/system (the same folder, merged /usr).
-    fragment = c.unit_property(UNIT, "FragmentPath")
-    assert c.run(["realpath", fragment]).stdout == c.run(["realpath", layout["unit"]]).stdout, fragment
+    for unit in (UNIT, PATH_UNIT):
+        assert c.unit_property(unit, "UnitFileState") == "enabled", unit
+        # Debian's systemd also searches /lib/systemd/system (the same folder, merged /usr).
+        fragment = c.unit_property(unit, "FragmentPath")
+        assert c.run(["realpath", fragment]).stdout == c.run(["realpath", f"{layout['unit_dir']}/{unit}"]).stdout, fragment
+    # Started by paths.target at boot, watching for (now: holding) this boot's spec.
+    assert c.systemctl("is-active", PATH_UNIT, check=False).stdout.strip() == "active", c.journal(PATH_UNIT)
     assert f"path={layout['binary']} " in c.unit_property(UNIT, "ExecStart")
     assert c.systemctl("is-active", UNIT, check=False).stdout.strip() == "active", c.journal(UNIT)
     assert c.unit_property(UNIT, "StatusText").startswith("ready: "), c.journal(UNIT)
@@ -121,3 +121,5 @@ def test_install_sh_on_a_running_system_restarts_the_daemon_with_the_new_files(b
     wait_until(lambda: c.unit_property(UNIT, "StatusText").startswith("ready: "), 180,
                interval=1, message="ready again after the upgrade")
     assert c.unit_property(UNIT, "UnitFileState") == "enabled"
+    assert c.unit_property(PATH_UNIT, "UnitFileState") == "enabled"
+    assert c.systemctl("is-active", PATH_UNIT, check=False).stdout.strip() == "active"

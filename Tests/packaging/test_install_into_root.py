@@ -1,16 +1,17 @@
 """Each package installed into, and removed from, a copy of the Debian 12
-test image's root by its own tool (rpm, pacman, the tarball's install.sh),
-with no boot: what lands where, that the package's own scriptlets enable the
-unit, and that removal takes it all away again. See package_tools for why
-rpm and pacman run without dependency checks here."""
+test image's root by its own tool (dpkg, rpm, pacman, the tarball's
+install.sh), with no boot: what lands where, that the package's own
+scriptlets enable the service and its path unit, and that removal takes it
+all away again. See package_tools for why rpm and pacman run without
+dependency checks here."""
 import os
 import pathlib
 
 import pytest
 
-from package_tools import ENABLED_LINK, LAYOUT, install, remove, run, unpack_tarball
+from package_tools import ENABLED_LINKS, LAYOUT, PATH_UNIT, UNIT, UNITS, install, remove, run, unpack_tarball
 
-UNITS = ("coder-vm-bootstrap.service", "code-server@.service", "coder-agent@.service")
+KINDS = ["deb", "rpm", "pacman", "tarball"]
 
 
 def tree(root, under):
@@ -18,30 +19,40 @@ def tree(root, under):
     return sorted(str(p.relative_to(root)) for p in base.rglob("*")) if base.exists() else []
 
 
-@pytest.mark.parametrize("kind", ["rpm", "pacman", "tarball"])
-def test_install_puts_the_files_in_place_and_its_own_scriptlets_enable_the_unit(kind, built, overlay_root, tmp_path):
-    assert not (overlay_root / ENABLED_LINK).is_symlink()
+def installed_unit(root, kind, unit):
+    return pathlib.Path(root) / LAYOUT[kind]["unit_dir"].lstrip("/") / unit
+
+
+def enabled(root, unit):
+    """The unit's enablement link in `root`, pointing at its unit file there."""
+    link = pathlib.Path(root) / ENABLED_LINKS[unit]
+    return link.is_symlink() and os.readlink(link).endswith(f"systemd/system/{unit}")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_install_puts_the_files_in_place_and_its_own_scriptlets_enable_the_service_and_its_path_unit(kind, built, overlay_root, tmp_path):
+    assert not any(enabled(overlay_root, unit) for unit in ENABLED_LINKS)
     install(kind, overlay_root, built[kind], tmp_path)
-    layout = LAYOUT[kind]
-    binary = overlay_root / layout["binary"].lstrip("/")
+    binary = overlay_root / LAYOUT[kind]["binary"].lstrip("/")
     assert binary.is_file() and os.access(binary, os.X_OK)
-    unit_dir = pathlib.Path(layout["unit"]).parent
     for unit in UNITS:
-        assert (overlay_root / unit_dir.relative_to("/") / unit).is_file(), unit
-    # The enablement symlink exists before any boot: the package made it, not
-    # systemd's first-boot preset run.
-    link = overlay_root / ENABLED_LINK
-    assert link.is_symlink()
-    assert os.readlink(link).endswith(f"systemd/system/{ENABLED_LINK.name}")
-    assert (overlay_root / os.readlink(link).lstrip("/")).resolve() == (overlay_root / layout["unit"].lstrip("/")).resolve()
+        assert installed_unit(overlay_root, kind, unit).is_file(), unit
+    # The enablement symlinks (multi-user.target.wants for the service,
+    # paths.target.wants for the path unit) exist before any boot: the
+    # package made them, not systemd's first-boot preset run.
+    for unit, link in ENABLED_LINKS.items():
+        assert enabled(overlay_root, unit), f"{kind} did not enable {unit}"
+        target = overlay_root / os.readlink(overlay_root / link).lstrip("/")
+        assert target.resolve() == installed_unit(overlay_root, kind, unit).resolve(), unit
 
 
-@pytest.mark.parametrize("kind", ["rpm", "pacman", "tarball"])
-def test_removal_disables_the_unit_and_takes_every_file_away(kind, built, overlay_root, tmp_path):
+@pytest.mark.parametrize("kind", KINDS)
+def test_removal_disables_both_units_and_takes_every_file_away(kind, built, overlay_root, tmp_path):
     before = {under: tree(overlay_root, under) for under in ("/usr/bin", "/usr/lib/systemd", "/usr/local", "/usr/share/man/man8")}
     install(kind, overlay_root, built[kind], tmp_path / "install")
     remove(kind, overlay_root, built[kind], tmp_path / "remove")
-    assert not (overlay_root / ENABLED_LINK).is_symlink()
+    for unit, link in ENABLED_LINKS.items():
+        assert not (overlay_root / link).is_symlink(), unit
     after = {under: tree(overlay_root, under) for under in before}
     for under in before:
         leftovers = sorted(set(after[under]) - set(before[under]))
@@ -58,7 +69,7 @@ def test_install_sh_twice_leaves_the_same_root_as_once(built, overlay_root, tmp_
     again = {p: (overlay_root / p).read_bytes() for p in tree(overlay_root, "/usr/local") if (overlay_root / p).is_file()}
     assert again == snapshot
     assert not [p for p in tree(overlay_root, "/usr/local") if p.endswith(".new")]
-    assert (overlay_root / ENABLED_LINK).is_symlink()
+    assert all(enabled(overlay_root, unit) for unit in ENABLED_LINKS)
     remove("tarball", overlay_root, built["tarball"], tmp_path / "third")
     remove("tarball", overlay_root, built["tarball"], tmp_path / "fourth")  # a second uninstall is no error
 
@@ -90,9 +101,10 @@ def test_install_sh_writes_nothing_outside_usr_local_and_the_enablement_link(bui
         "/usr/local/bin/coder-vm-bootstrap",
         "/usr/local/lib/systemd/system/code-server@.service",
         "/usr/local/lib/systemd/system/coder-agent@.service",
+        "/usr/local/lib/systemd/system/coder-vm-bootstrap.path",
         "/usr/local/lib/systemd/system/coder-vm-bootstrap.service",
         "/usr/local/share/man/man8/coder-vm-bootstrap.8",
-        "/" + str(ENABLED_LINK),
+        *("/" + str(link) for link in ENABLED_LINKS.values()),
     ])
 
 
@@ -105,3 +117,32 @@ def test_install_sh_refuses_what_it_cannot_do(built, tmp_path):
     (script.parent / "units" / "coder-agent@.service").unlink()
     incomplete = run(["sh", "-c", f"'{script}' --root '{tmp_path}' 2>&1; echo rc=$?"]).stdout
     assert "units/coder-agent@.service is missing" in incomplete and "rc=1" in incomplete
+
+
+def test_deb_upgrade_keeps_an_administrators_disable_of_either_unit(built, overlay_root, tmp_path):
+    install("deb", overlay_root, built["deb"], tmp_path)
+    run(["systemctl", "--root", overlay_root, "disable", UNIT])
+    assert not enabled(overlay_root, UNIT) and enabled(overlay_root, PATH_UNIT)
+    # The same package again: dpkg runs postinst `configure <old version>`, an upgrade.
+    install("deb", overlay_root, built["deb"], tmp_path)
+    assert not enabled(overlay_root, UNIT), "the upgrade enabled the service again"
+    assert enabled(overlay_root, PATH_UNIT)
+    run(["systemctl", "--root", overlay_root, "disable", PATH_UNIT])
+    install("deb", overlay_root, built["deb"], tmp_path)
+    assert not enabled(overlay_root, PATH_UNIT), "the upgrade enabled the path unit again"
+
+
+def test_deb_removal_masks_neither_unit_and_the_purge_forgets_their_enablement(built, overlay_root, tmp_path):
+    state = overlay_root / "var/lib/systemd/deb-systemd-helper-enabled"
+    install("deb", overlay_root, built["deb"], tmp_path)
+    assert [p for p in state.rglob("coder-vm-bootstrap*")], "deb-systemd-helper recorded no state"
+    run(["dpkg", "--root", overlay_root, "--remove", "coder-vm-bootstrap"])
+    assert not installed_unit(overlay_root, "deb", UNIT).exists()
+    # No /dev/null link in /etc/systemd/system that would hide a unit of the
+    # same name (debhelper 13.10 stopped masking, Debian bug #1021027).
+    for unit in ENABLED_LINKS:
+        assert not (overlay_root / "etc/systemd/system" / unit).is_symlink(), unit
+    install("deb", overlay_root, built["deb"], tmp_path)
+    assert all(enabled(overlay_root, unit) for unit in ENABLED_LINKS)
+    remove("deb", overlay_root, built["deb"], tmp_path)
+    assert not [p for p in state.rglob("coder-vm-bootstrap*")], "deb-systemd-helper state left after the purge"

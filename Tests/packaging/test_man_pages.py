@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from package_tools import OUT, REPO, run
+from package_tools import OUT, REPO, UNITS, run
 
 PAGES = {
     "coder-vm-bootstrap": {"page": OUT / "man" / "coder-vm-bootstrap.8", "section": "8",
@@ -75,7 +75,7 @@ def test_every_package_ships_the_generated_daemon_page(built, tmp_path):
 
 
 def test_units_point_at_the_man_page(built):
-    for unit in ("coder-vm-bootstrap.service", "code-server@.service", "coder-agent@.service"):
+    for unit in UNITS:
         documentation = [line for line in (REPO / "units" / unit).read_text().splitlines()
                          if line.startswith("Documentation=")]
         assert documentation and documentation[0].split("=", 1)[1].split()[0] == "man:coder-vm-bootstrap(8)", unit

@@ -6,9 +6,7 @@ import tarfile
 
 import pytest
 
-from package_tools import run
-
-UNITS = ("coder-vm-bootstrap.service", "code-server@.service", "coder-agent@.service")
+from package_tools import PATH_UNIT, UNIT, UNITS, run
 
 
 def lines(out):
@@ -35,7 +33,7 @@ def binary_from(kind, built, tmp_path):
     return dest / "coder-vm-bootstrap"
 
 
-def test_deb_holds_the_daemon_units_and_man_page_and_enables_the_unit_the_debian_way(built, tmp_path):
+def test_deb_holds_the_daemon_units_and_man_page_and_enables_the_service_and_path_unit_the_debian_way(built, tmp_path):
     listing = run(["dpkg-deb", "-c", built["deb"]]).stdout
     entries = {line.split()[-1].lstrip("."): line.split()[:2] for line in lines(listing)}
     assert entries["/usr/bin/coder-vm-bootstrap"] == ["-rwxr-xr-x", "root/root"]
@@ -48,9 +46,16 @@ def test_deb_holds_the_daemon_units_and_man_page_and_enables_the_unit_the_debian
     assert f"Version: {built['version']}" in info
     assert "Depends: libc6 (>= 2.34)" in info and "libcurl4" in info and "libsystemd0" in info
     run(["dpkg-deb", "-e", built["deb"], tmp_path / "control"])
-    script = (tmp_path / "control/postinst").read_text()
-    assert "deb-systemd-helper enable coder-vm-bootstrap.service" in script
-    assert "deb-systemd-invoke try-restart coder-vm-bootstrap.service" in script
+    postinst, prerm, postrm = ((tmp_path / "control" / name).read_text() for name in ("postinst", "prerm", "postrm"))
+    # Both enabled (what they do is shown by dpkg itself: test_install_into_root).
+    assert f"for unit in {UNIT} {PATH_UNIT}; do" in postinst
+    assert 'deb-systemd-helper enable "$unit"' in postinst and 'deb-systemd-helper update-state "$unit"' in postinst
+    # An upgrade restarts the daemon if it runs; the path unit is started, never restarted.
+    assert f"deb-systemd-invoke try-restart {UNIT}" in postinst
+    assert f"deb-systemd-invoke start {PATH_UNIT}" in postinst
+    assert f"restart {PATH_UNIT}" not in postinst
+    assert f"deb-systemd-invoke stop {PATH_UNIT} {UNIT}" in prerm
+    assert f"deb-systemd-helper purge {PATH_UNIT} {UNIT}" in postrm
 
 
 def test_rpm_holds_the_daemon_units_preset_and_man_page_with_the_systemd_scriptlets(built):
@@ -63,17 +68,21 @@ def test_rpm_holds_the_daemon_units_preset_and_man_page_with_the_systemd_scriptl
     ])
     scripts = run(["rpm", "-qp", "--nosignature", "--scripts", built["rpm"]]).stdout
     post, preun, postun = (scripts.split(f"{name} scriptlet")[1] for name in ("postinstall", "preuninstall", "postuninstall"))
-    # %systemd_post: preset on first install only, through systemd's helper where it exists.
+    both = f"{UNIT} {PATH_UNIT}"
+    # %systemd_post: both preset on first install only, through systemd's helper where it exists.
     assert "if [ $1 -eq 1 ]" in post
-    assert "/usr/lib/systemd/systemd-update-helper install-system-units coder-vm-bootstrap.service" in post
-    assert "systemctl --no-reload preset coder-vm-bootstrap.service" in post
-    # %systemd_preun: disable (and stop) on removal, not on upgrade.
+    assert f"/usr/lib/systemd/systemd-update-helper install-system-units {both}" in post
+    assert f"systemctl --no-reload preset {both}" in post
+    # %systemd_preun: both disabled (and stopped, in one transaction) on removal, not on upgrade.
     assert "if [ $1 -eq 0 ]" in preun.split("postuninstall")[0]
-    assert "remove-system-units coder-vm-bootstrap.service" in preun
-    # %systemd_postun_with_restart: restart on upgrade.
+    assert f"remove-system-units {both}" in preun
+    assert f"systemctl --no-reload disable --now {both}" in preun
+    # %systemd_postun_with_restart: the daemon restarted on upgrade; the
+    # path unit (%systemd_postun) never.
     assert "if [ $1 -ge 1 ]" in postun
-    assert "mark-restart-system-units coder-vm-bootstrap.service" in postun
-    assert "systemctl try-restart coder-vm-bootstrap.service" in postun
+    assert f"mark-restart-system-units {UNIT} ||" in postun
+    assert f"systemctl try-restart {UNIT}" in postun
+    assert PATH_UNIT not in postun
 
     requires = lines(run(["rpm", "-qpR", "--nosignature", built["rpm"]]).stdout)
     # dlopen'ed, so named by hand in the spec
@@ -86,11 +95,11 @@ def test_rpm_holds_the_daemon_units_preset_and_man_page_with_the_systemd_scriptl
     assert run(["rpm", "-qp", "--nosignature", "--qf", "%{VERSION}-%{RELEASE}", built["rpm"]]).stdout == f"{built['version']}-1"
 
 
-def test_preset_enables_only_the_daemon(built, tmp_path):
+def test_preset_enables_only_the_daemon_and_its_path_unit(built, tmp_path):
     binary_from("rpm", built, tmp_path)
     preset = (tmp_path / "rpm/usr/lib/systemd/system-preset/90-coder-vm-bootstrap.preset").read_text()
     rules = [line for line in preset.splitlines() if line and not line.startswith("#")]
-    assert rules == ["enable coder-vm-bootstrap.service"]
+    assert rules == [f"enable {UNIT}", f"enable {PATH_UNIT}"]
 
 
 def test_arch_package_holds_the_daemon_units_preset_and_man_page_with_its_install_hooks(built):
@@ -111,7 +120,9 @@ def test_arch_package_holds_the_daemon_units_preset_and_man_page_with_its_instal
     hooks = run(["bsdtar", "-xOf", built["pacman"], ".INSTALL"]).stdout
     for hook in ("post_install()", "post_upgrade()", "pre_remove()"):
         assert hook in hooks, hook
-    assert 'systemctl --no-reload preset "$unit"' in hooks
+    assert 'systemctl --no-reload preset "$service" "$path"' in hooks
+    assert 'disable --now "$service" "$path"' in hooks
+    assert 'try-restart "$service"' in hooks and 'restart "$path"' not in hooks
 
 
 def test_tarball_has_one_top_folder_with_binary_units_man_page_install_sh_and_readme(built):

@@ -13,7 +13,7 @@ TABLE = REPO / "packaging" / "targets.tsv"
 CHECK = REPO / "scripts" / "check-portability.sh"
 DAEMON = REPO / ".build" / "release" / "coder-vm-bootstrap"
 TARGETS = ["ubuntu-22.04", "debian-12", "fedora-39", "arch", "almalinux-9", "centos-stream-9", "rocky-9"]
-LIBRARIES = ["glibc", "libstdc++", "libgcc_s", "libsystemd", "libcrypto", "libcurl"]
+LIBRARIES = ["glibc", "libstdc++", "libgcc_s", "libsystemd", "libcrypto", "libcurl", "libz"]
 
 
 def rows(text=None):
@@ -44,6 +44,16 @@ def with_fact(target, library, column, value):
     return "\n".join(out) + "\n"
 
 
+def without_row(target, library):
+    """The table without one library's row for one distribution."""
+    out = []
+    for line in TABLE.read_text().splitlines():
+        fields = line.split("\t")
+        if not (len(fields) == 7 and fields[0] == target and fields[2] == library):
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def test_table_has_every_library_fact_with_its_source_for_each_of_the_seven_targets():
     table = rows()
     assert sorted({r["target"] for r in table}) == sorted(TARGETS)
@@ -58,7 +68,7 @@ def test_release_binary_starts_on_all_seven_distributions_each_checked_on_its_ow
     out, verdicts = check(TABLE.read_text(), tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert verdicts == {t: "ok:" for t in TARGETS}
-    assert "libcurl.so.4" in out.stdout, "the dlopen'ed library is checked too"
+    assert "libcurl.so.4" in out.stdout and "libz.so.1" in out.stdout, "the dlopen'ed libraries are checked too"
 
 
 def test_a_distribution_with_an_older_glibc_fails_alone(tmp_path):
@@ -79,6 +89,13 @@ def test_a_distribution_without_the_dlopened_libcurl_soname_fails(tmp_path):
     out, verdicts = check(with_fact("arch", "libcurl", "sonames", "libcurl.so.5"), tmp_path)
     assert out.returncode == 1
     assert verdicts["arch"] == "FAIL:" and "no libcurl.so.4" in out.stdout
+
+
+def test_a_distribution_without_the_dlopened_zlib_fails_alone(tmp_path):
+    out, verdicts = check(without_row("almalinux-9", "libz"), tmp_path)
+    assert out.returncode == 1
+    assert verdicts.pop("almalinux-9") == "FAIL:" and set(verdicts.values()) == {"ok:"}
+    assert "FAIL: almalinux-9 (AlmaLinux 9): no libz.so.1" in out.stdout.splitlines()
 
 
 def test_a_distribution_whose_openssl_moved_to_a_new_soname_fails(tmp_path):

@@ -1,7 +1,6 @@
 """Helpers for tests that use the STAND-IN code-server and Coder (host side).
 
-    import sys; sys.path.insert(0, "<repo>/Tests/standins")
-    from standins import CoderServer, build_code_server_tarball, AGENT_STANDIN, wait_until
+    from standins import CoderServer, build_code_server_tarball, AGENT_STANDIN   # Tests/standins on the path (pytest.ini)
 
     tarball = build_code_server_tarball("4.96.4", "amd64", tmp_path)
     with CoderServer(tmp_path / "coder") as coder:        # starts coder_server.py
@@ -9,6 +8,7 @@
         coder.url_for("10.0.2.2")     # the same server as a qemu guest sees it
         coder.wait_for_report(lambda r: r["status"] == 200, timeout=30)
         coder.set_agent_exit_code(3); coder.replace_binary(); coder.set_valid_tokens(["t"])
+        coder.set_build_done(after=2); coder.log_lines()   # the agent log API
 """
 import hashlib
 import http.server
@@ -21,34 +21,13 @@ import threading
 import time
 import urllib.request
 
+from processes import wait_until
+
 HERE = pathlib.Path(__file__).resolve().parent
 CODE_SERVER_MAKE_TARBALL = HERE / "code-server" / "make-tarball.sh"
 CODE_SERVER_SCRIPT = HERE / "code-server" / "code-server.py"
 CODER_SERVER = HERE / "coder" / "coder_server.py"
 AGENT_STANDIN = HERE / "coder" / "coder-agent-standin"
-
-
-class Timeout(AssertionError):
-    pass
-
-
-def wait_until(predicate, timeout, interval=0.1, message="condition"):
-    """Polls predicate() until it returns something truthy (which is returned) or
-    raises Timeout after `timeout` seconds. Exceptions from predicate count as
-    "not yet" and the last one is reported on timeout."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while True:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as e:  # noqa: BLE001 - polling
-            last_error = e
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last_error!r})" if last_error else ""
-            raise Timeout(f"timed out after {timeout}s waiting for {message}{detail}")
-        time.sleep(interval)
 
 
 def build_code_server_tarball(version, arch, outdir):
@@ -159,6 +138,24 @@ class CoderServer:
 
     def set_valid_tokens(self, tokens):
         return self._call("POST", "/_standin/tokens", {"valid": None if tokens is None else list(tokens)})
+
+    def set_stale_tokens(self, tokens):
+        """These tokens get 403 "non-latest build" on every agent call."""
+        return self._call("POST", "/_standin/tokens", {"stale": list(tokens)})
+
+    def set_build_done(self, done=True, after=None):
+        """done=False: agent calls get 401 until the build is done; after=N:
+        the next N agent calls get 401, then it is."""
+        return self._call("POST", "/_standin/build", {"done": done} if after is None else {"done_after": after})
+
+    def log_calls(self):
+        """Every log-source and logs call (time, method, path, status, token,
+        received_headers, body, answer)."""
+        return self._call("GET", "/_standin/log-calls")
+
+    def log_lines(self):
+        """The log lines accepted so far ({source, created_at, level, output})."""
+        return self._call("GET", "/_standin/logs")
 
     def set_download_faults(self, mode="status", status=500, count=1):
         return self._call("POST", "/_standin/download-faults", {"mode": mode, "status": status, "count": count})

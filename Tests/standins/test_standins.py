@@ -13,7 +13,6 @@ import signal
 import socket
 import socketserver
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -22,8 +21,7 @@ import urllib.request
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from standins import (AGENT_STANDIN, CoderServer, build_code_server_tarball,  # noqa: E402
+from standins import (AGENT_STANDIN, CoderServer, build_code_server_tarball, 
                       run_code_server, wait_until)
 
 VERSION = "4.96.4"
@@ -424,3 +422,106 @@ def test_agent_standin_trusts_only_the_ca_in_ssl_cert_file(tmp_path):
         finally:
             stop_agent(trusted)
         assert record["report"]["ssl_cert_file"] == str(cert)
+
+
+# --- Coder's agent log API ------------------------------------------------------
+
+SOURCE = "71e7168a-7748-5e78-b96f-670ffc5f80ad"
+
+
+def agent_call(coder, method, path, body, token="tok"):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Coder-Session-Token"] = token
+    req = urllib.request.Request(f"{coder.url}api/v2/workspaceagents/me/{path}", data=json.dumps(body).encode(),
+                                 headers=headers, method=method)
+    try:
+        with OPENER.open(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def register(coder, token="tok", source=SOURCE):
+    return agent_call(coder, "POST", "log-source", {"id": source, "display_name": "boot", "icon": "/emojis/1f680.png"},
+                      token)
+
+
+def send_lines(coder, *outputs, token="tok", level="info", source=SOURCE):
+    logs = [{"created_at": "2026-12-01T10:20:30.5Z", "level": level, "output": o} for o in outputs]
+    return agent_call(coder, "PATCH", "logs", {"log_source_id": source, "logs": logs}, token)
+
+
+def test_log_source_answers_201_when_created_and_again_when_it_exists(coder):
+    status, source = register(coder)
+    assert status == 201 and source["id"] == SOURCE and source["display_name"] == "boot"
+    assert register(coder)[0] == 201
+    assert agent_call(coder, "POST", "log-source", {"id": "not-a-uuid", "display_name": "x"})[0] == 400
+
+
+def test_log_lines_are_kept_in_order_with_their_source_and_level(coder):
+    register(coder)
+    assert send_lines(coder, "one", "two") == (200, None)
+    assert send_lines(coder, "three", level="error")[0] == 200
+    assert [(line["output"], line["level"], line["source"]) for line in coder.log_lines()] == [
+        ("one", "info", SOURCE), ("two", "info", SOURCE), ("three", "error", SOURCE)]
+
+
+def test_log_lines_are_refused_like_coderd_refuses_them(coder):
+    assert send_lines(coder, "before the source")[0] == 400, "the stand-in needs the source registered first"
+    register(coder)
+    assert send_lines(coder)[1]["message"] == "No logs provided."
+    assert send_lines(coder, "x", level="fatal!")[1]["message"] == "Invalid log level provided."
+    assert send_lines(coder, "nul \x00 byte")[0] == 400
+    bad_time = {"log_source_id": SOURCE, "logs": [{"created_at": "yesterday", "level": "info", "output": "x"}]}
+    assert agent_call(coder, "PATCH", "logs", bad_time)[0] == 400
+    assert coder.log_lines() == []
+
+
+def test_logs_past_a_mebibyte_get_413(coder):
+    register(coder)
+    assert send_lines(coder, "x" * 600_000)[0] == 200
+    status, answer = send_lines(coder, "y" * 600_000)
+    assert status == 413 and answer["message"] == "Logs limit exceeded"
+
+
+def test_agent_calls_get_401_until_the_build_is_done(coder):
+    coder.set_build_done(False)
+    status, answer = register(coder)
+    assert status == 401 and "provision job has been completed" in answer["detail"]
+    assert coder.state()["build_done"] is False
+    coder.set_build_done(True)
+    assert register(coder)[0] == 201
+    coder.set_build_done(after=2)
+    assert [register(coder)[0] for _ in range(3)] == [401, 401, 201]
+    assert agent_call(coder, "POST", "log-source", {"id": SOURCE}, token=None)[0] == 401
+
+
+def test_stale_token_gets_403_on_every_agent_call(coder, tmp_path):
+    coder.set_stale_tokens(["old-token"])
+    status, answer = register(coder, token="old-token")
+    assert status == 403 and answer["message"] == "Agent trying to connect from non-latest build."
+    assert send_lines(coder, "x", token="old-token")[0] == 403
+    assert register(coder, token="new-token")[0] == 201
+    agent = run_agent(AGENT_STANDIN, coder.url, {"CODER_AGENT_TOKEN": "old-token", "CODER_AGENT_LOG_DIR": str(tmp_path)})
+    try:
+        assert coder.wait_for_report(timeout=10)["status"] == 403
+    finally:
+        stop_agent(agent)
+    assert coder.state()["valid_tokens"] is None, "marking stale tokens keeps the valid list as it was"
+
+
+def test_every_log_call_is_recorded_with_its_headers_and_body(coder):
+    coder.set_build_done(after=1)
+    register(coder, token="tok-1")
+    register(coder, token="tok-1")
+    send_lines(coder, "hello", token="tok-1")
+    calls = coder.log_calls()
+    assert [(c["method"], c["path"], c["status"]) for c in calls] == [
+        ("POST", "/api/v2/workspaceagents/me/log-source", 401),
+        ("POST", "/api/v2/workspaceagents/me/log-source", 201),
+        ("PATCH", "/api/v2/workspaceagents/me/logs", 200)]
+    assert all(c["received_headers"]["Coder-Session-Token"] == "tok-1" and c["token"] == "tok-1" for c in calls)
+    assert calls[2]["body"]["logs"][0]["output"] == "hello"
+    saved = [json.loads(line) for line in (coder.state_dir / "log-calls.jsonl").read_text().splitlines()]
+    assert [c["status"] for c in saved] == [401, 201, 200]

@@ -5,12 +5,10 @@ Run as root, with the guest image cached, e.g.:
 (or IMAGE_DIR=<folder printed by scripts/build-image.sh>).
 """
 import pathlib
-import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import nspawn  # noqa: E402
+import nspawn
 
 
 @pytest.fixture(scope="session")

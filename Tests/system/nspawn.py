@@ -2,8 +2,7 @@
 journald, sshd, docker and cloud-init, without a VM. Host side, Python 3.11
 standard library; needs root, systemd-nspawn, nsenter and overlayfs.
 
-    import sys; sys.path.insert(0, "<repo>/Tests/system")
-    from nspawn import Container, find_image
+    from nspawn import Container, find_image   # scripts/lib, Tests/system on the path (pytest.ini)
 
     image = find_image()                       # the build-image.sh cache folder
     with Container(image / "rootfs", files={"/etc/motd": "hi\\n"},
@@ -71,9 +70,9 @@ import tempfile
 import threading
 import time
 
+from processes import Timeout, die_with_parent, sigterm_to_exit, wait_until
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "Tests" / "standins"))
-from standins import Timeout, wait_until  # noqa: E402  (one polling helper for all the tests)
 DOCKER_UNITS = ("docker.service", "docker.socket", "containerd.service")
 CLEAN_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
              "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb"}
@@ -134,21 +133,6 @@ def _in_netns(pid, fn):
     if "error" in box:
         raise box["error"]
     return box["value"]
-
-
-def _die_with_parent():
-    PR_SET_PDEATHSIG = 1
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
-def _sigterm_to_exit():
-    """Under pytest, SIGTERM would skip atexit and leave containers running: turn
-    it into SystemExit (only if nobody else handles SIGTERM)."""
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        def handler(signum, frame):
-            raise SystemExit(128 + signum)
-        signal.signal(signal.SIGTERM, handler)
 
 
 def cleanup_stale(tmp=None):
@@ -291,7 +275,7 @@ class Container:
         if not (self.rootfs / "sbin" / "init").exists() and not (self.rootfs / "lib" / "systemd" / "systemd").exists():
             raise ContainerError(f"{self.rootfs} does not look like a rootfs with systemd")
         _live.add(self)
-        _sigterm_to_exit()
+        sigterm_to_exit()
         try:
             self._mount()
             self._install()
@@ -361,7 +345,7 @@ class Container:
             # Own session (a Ctrl-C reaches us, not nspawn directly); SIGTERM (a clean
             # poweroff) when the thread that started it dies, e.g. pytest is killed.
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         env=env, start_new_session=True, preexec_fn=_die_with_parent)
+                                         env=env, start_new_session=True, preexec_fn=die_with_parent())
         self.leader = wait_until(self._find_leader, 30, interval=0.05, message="the container's PID 1")
         self.timings["leader"] = time.monotonic()
 

@@ -7,14 +7,12 @@ Needs the release build (`make system-test` builds it) and root.
 import json
 import pathlib
 import subprocess
-import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
-import standins  # noqa: E402
-from nspawn import wait_until  # noqa: E402
-from standins import FileServer, workspace_spec  # noqa: E402
+import standins
+from processes import wait_until
+from standins import FileServer, workspace_spec
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DAEMON = REPO / ".build" / "release" / "coder-vm-bootstrap"

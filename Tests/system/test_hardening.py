@@ -10,9 +10,8 @@ import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
-from nspawn import wait_until  # noqa: E402
-from standins import FileServer  # noqa: E402
+from processes import wait_until
+from standins import FileServer
 from test_daemon import USER, install, ssh, stand_ins, status, write_spec  # noqa: E402,F401  (stand_ins is a fixture)
 
 AGENT_STANDIN = pathlib.Path(__file__).resolve().parents[1] / "standins" / "coder" / "coder-agent-standin"
@@ -212,3 +211,32 @@ def test_tarball_with_setuid_member_is_installed_without_it(container, stand_ins
         assert component(c, "code-server")["state"] == "ready"
     finally:
         files.stop()
+
+
+def test_full_disk_under_opt_is_waited_for_and_converges_once_there_is_room(container, stand_ins):
+    c = container(name="fulldisk")
+    # /opt/code-server on a file system with room for almost nothing.
+    c.run("mkdir -p /opt/code-server && mount -t tmpfs -o size=4k,mode=0755 tmpfs /opt/code-server")
+    install(c, stand_ins, "token-disk")
+    c.systemctl("start", "--no-block", "coder-vm-bootstrap.service")
+    wait_until(lambda: "No space left on device" in (component(c, "code-server").get("lastError") or ""), timeout=90,
+               message="code-server to say the disk is full")
+    code_server = component(c, "code-server")
+    assert code_server["state"] == "converging" and "free some space" in code_server["lastError"], code_server
+    assert c.run("ls -A /opt/code-server", check=False).stdout.strip() == "", "a failed unpack leaves nothing behind"
+    c.run("mount -o remount,size=64m /opt/code-server")
+    wait_until(lambda: component(c, "code-server")["state"] == "ready", timeout=90, message="code-server once there is room")
+    assert component(c, "code-server")["restarts"] == 0, "a full disk is not a crash"
+
+
+def test_docker_install_killed_halfway_is_finished_by_the_package_manager(container, stand_ins):
+    c = container(name="dpkgkilled")
+    # What an apt-get install killed between unpacking and configuring leaves.
+    c.run("dpkg --unpack /var/cache/apt/archives/docker.io_*.deb")
+    assert c.run(["dpkg-query", "-W", "-f", "${Status}", "docker.io"]).stdout == "install ok unpacked"
+    install(c, stand_ins, "token-dpkg")
+    start(c)
+    wait_until(lambda: component(c, "docker")["state"] == "ready", timeout=120, message="docker, its install finished")
+    assert c.run(["dpkg-query", "-W", "-f", "${Status}", "docker.io"]).stdout == "install ok installed"
+    journal = c.run(["journalctl", "--no-pager", "-u", "coder-vm-bootstrap", "COMPONENT=docker", "-o", "cat"]).stdout
+    assert "installing docker.io with apt" in journal, journal

@@ -8,7 +8,7 @@ in Tests/standins.
 import pathlib
 import re
 
-from nspawn import wait_until
+from processes import wait_until
 from test_daemon import USER, install, stand_ins, status, write_spec  # noqa: F401 (fixture)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]

@@ -10,6 +10,7 @@ import socket
 import threading
 
 import nspawn
+from processes import wait_until
 
 
 def banner(sock):
@@ -70,7 +71,7 @@ def test_host_network_container_with_installed_files_and_masked_docker(container
                   files={"/etc/ssh/sshd_config.d/50-test-port.conf": f"Port {port}\nListenAddress 127.0.0.1\n"})
     assert c.system_state() == "running", c.run(["systemctl", "--failed"]).stdout
     c.run(["systemctl", "start", "ssh"])
-    nspawn.wait_until(lambda: banner(socket.create_connection(("127.0.0.1", port), timeout=5)), 20,
+    wait_until(lambda: banner(socket.create_connection(("127.0.0.1", port), timeout=5)), 20,
                       message="sshd on the host network")
     assert c.unit_property("docker.service", "LoadState") == "masked"
 

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 
-from nspawn import wait_until
+from processes import wait_until
 from test_daemon import install, stand_ins  # noqa: F401  (stand_ins is the module's fixture)
 
 PORT = 13380

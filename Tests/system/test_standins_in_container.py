@@ -6,11 +6,9 @@ Run: IMAGE_CACHE=/work/main/.cache/image python3 -m pytest -q Tests/system/test_
 """
 import json
 import pathlib
-import sys
 import tarfile
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "standins"))
-from standins import CoderServer, build_code_server_tarball  # noqa: E402
+from standins import CoderServer, build_code_server_tarball
 
 AGENT_UNIT = """\
 [Unit]

@@ -7,7 +7,7 @@ The Coder server and agent are the stand-ins in Tests/standins.
 import json
 
 import nspawn
-from nspawn import wait_until
+from processes import wait_until
 from test_daemon import CODER_PORT, FILES_PORT, USER, install, stand_ins, status, write_spec  # noqa: F401 (fixture)
 
 
@@ -44,7 +44,11 @@ def test_warm_boot_brings_code_server_up_before_this_boots_spec_and_the_agent_wa
 
         # cloud-init's bootcmd delivers this boot's spec, with this build's token.
         write_spec(second, stand_ins, "token-of-boot-2")
-        wait_until(lambda: status(second)["phase"] == "ready", timeout=90, message="ready with this boot's spec")
+        try:
+            wait_until(lambda: status(second)["phase"] == "ready", timeout=90, message="ready with this boot's spec")
+        except Exception:
+            print(second.journal("coder-vm-bootstrap.service"))
+            raise
         stand_ins["coder"].wait_for_report(lambda r: r.get("token") == "token-of-boot-2")
         assert second.unit_property(f"code-server@{USER}.service", "MainPID") == code_server, "code-server was not restarted"
         assert status(second)["specPath"] == "/run/coder-vm-bootstrap/spec.json"

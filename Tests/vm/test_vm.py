@@ -12,17 +12,15 @@ Timings and the daemon's RSS are printed and written to out/vm-test.json.
 import json
 import pathlib
 import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "scripts" / "vm"), str(REPO / "Tests" / "standins"), str(REPO / "Tests" / "system")]
-import standins  # noqa: E402
-from standins import FileServer, workspace_spec  # noqa: E402
-import vmrunner  # noqa: E402
+import standins
+from standins import FileServer, workspace_spec
+import vmrunner
 
 SEED = REPO / ".build/release/coder-vm-seed"
 VERSION = "4.96.4"
@@ -89,7 +87,7 @@ def test_vm_seeded_by_the_rendered_secret_comes_up_ready_and_survives_a_reboot_w
                                         "daemon_rss_mib": round(rss / 1024, 1)})
 
                 assert {c["name"]: c["state"] for c in status["components"]} == {
-                    "ssh": "ready", "docker": "ready", "code-server": "ready", "agent": "ready"}
+                    "user": "ready", "ssh": "ready", "docker": "ready", "code-server": "ready", "agent": "ready"}
                 assert all(c["stages"] and c["readyAfterMilliseconds"] is not None for c in status["components"])
                 # SSH: the key works (every vm.ssh above), a password is not offered.
                 refused = subprocess.run(

@@ -39,13 +39,29 @@ variable "agent_url" {
 
 variable "bootstrap_package_url" {
   type        = string
-  description = "URL of the coder-vm-bootstrap .tar.gz that cloud-init installs on first boot (stock cloud images lack it). Empty: the images have it baked in."
+  description = "URL of the coder-vm-bootstrap release tarball (coder-vm-bootstrap-<version>-linux-amd64.tar.gz, which installs on every distribution with its install.sh) that cloud-init installs on first boot; stock cloud images lack it. Empty: the images have it baked in."
   default     = ""
 }
 
 variable "bootstrap_package_sha256" {
   type        = string
   description = "SHA-256 of that package (strongly advised)."
+  default     = ""
+}
+
+variable "readiness_probe" {
+  type        = string
+  description = "How KubeVirt asks whether a VM is ready: http (GET /readyz over the pod network) or exec (coder-vm-bootstrap status --probe through qemu-guest-agent, for clusters whose pod network cannot reach the VM, such as IPv6-only or bridge binding; the image must run qemu-guest-agent)."
+  default     = "http"
+  validation {
+    condition     = contains(["http", "exec"], var.readiness_probe)
+    error_message = "readiness_probe is http or exec."
+  }
+}
+
+variable "network_config" {
+  type        = string
+  description = "cloud-init network-config (version 2) for every VM, as YAML or JSON, e.g. a static address on a bridge-bound network. Empty: the image's own (DHCP)."
   default     = ""
 }
 
@@ -162,6 +178,7 @@ locals {
       packageURL = var.bootstrap_package_url
       sha256     = var.bootstrap_package_sha256 == "" ? null : var.bootstrap_package_sha256
     }
+    network = var.network_config == "" ? null : yamldecode(var.network_config)
   }
   # The whole spec: the agent's token is new for every build and known only
   # when Terraform applies. cloud-init hands it to the daemon on every boot,
@@ -180,7 +197,8 @@ locals {
     cpu          = data.coder_parameter.cpu.value
     memory       = "${data.coder_parameter.memory.value}Gi"
     disk         = "${data.coder_parameter.disk.value}Gi"
-    run_strategy = data.coder_workspace.me.start_count == 1 ? "Always" : "Halted"
+    run_strategy    = data.coder_workspace.me.start_count == 1 ? "Always" : "Halted"
+    readiness_probe = var.readiness_probe
   }
 }
 
@@ -203,8 +221,9 @@ data "external" "userdata" {
   query   = merge(local.seed_options, { spec_json = jsonencode(local.spec) })
 }
 
-# The cloud-init user-data. kubernetes_secret keeps `data` out of plans and
-# logs (it holds the agent token).
+# The cloud-init user-data (and network-config, when there is one).
+# kubernetes_secret keeps `data` out of plans and logs (it holds the agent
+# token).
 resource "kubernetes_secret" "cloudinit" {
   metadata {
     name      = data.external.machine.result.secret_name
@@ -213,7 +232,10 @@ resource "kubernetes_secret" "cloudinit" {
   }
   type = "Opaque"
   data = {
-    userdata = data.external.userdata.result.userdata
+    for key, value in {
+      userdata    = data.external.userdata.result.userdata
+      networkdata = data.external.userdata.result.networkdata
+    } : key => value if value != ""
   }
 }
 
@@ -248,11 +270,32 @@ resource "kubernetes_manifest" "service" {
 resource "coder_agent" "main" {
   os   = "linux"
   arch = "amd64"
-  dir  = "/home/${local.user}"
-  # The daemon starts the agent; the workspace turns "ready" in Coder only
-  # when the daemon reports the whole VM ready (or fails after 15 minutes).
-  startup_script_behavior = "blocking"
-  startup_script          = "coder-vm-bootstrap status --wait --timeout 900"
+
+  # The daemon's one-line state in the dashboard ("ready", "starting:
+  # code-server downloading 41% of 120 MB"). `|| true`: the agent shows a
+  # script that exits non-zero as an error instead of its output, and the
+  # line is worth seeing most while the workspace is not ready.
+  metadata {
+    key          = "bootstrap"
+    display_name = "coder-vm-bootstrap"
+    script       = "coder-vm-bootstrap status --line || true"
+    interval     = 10
+    timeout      = 2
+  }
+}
+
+# The daemon starts the agent; the workspace turns "ready" in Coder, and
+# logins are let in, only when the daemon reports the whole VM ready. The
+# script exits 0 ready, 2 degraded, 3 failed, 1 after 15 minutes without a
+# verdict: anything but 0 shows as a failed start script in the dashboard.
+# (coder_agent's startup_script_behavior, which did this before, is
+# deprecated for coder_script.)
+resource "coder_script" "bootstrap" {
+  agent_id           = coder_agent.main.id
+  display_name       = "coder-vm-bootstrap"
+  script             = "coder-vm-bootstrap status --wait --timeout 900"
+  run_on_start       = true
+  start_blocks_login = true
 }
 
 resource "coder_app" "code_server" {

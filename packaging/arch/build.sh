@@ -17,7 +17,7 @@ trap cleanup EXIT
 mkdir -p "$out"
 
 stage_daemon "$work/coder-vm-bootstrap"
-install -m 0644 "$repo"/units/*.service "$repo/packaging/systemd/90-coder-vm-bootstrap.preset" \
+install -m 0644 "${unit_files[@]}" "$repo/packaging/systemd/90-coder-vm-bootstrap.preset" \
   "$man_page" "$repo/packaging/arch/coder-vm-bootstrap.install" "$work/"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$pacman_arch/" "$repo/packaging/arch/PKGBUILD" > "$work/PKGBUILD"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds coder-vm-bootstrap_<version>_<arch>.deb from the release binary,
-# units/ and the generated man page with plain dpkg-deb, the unit enabled the
-# Debian way on install (deb-systemd-helper, as debhelper's generated
-# maintainer scripts do).
+# units/ and the generated man page with plain dpkg-deb, the service and its
+# path unit enabled the Debian way on install (deb-systemd-helper, as
+# debhelper's generated maintainer scripts do).
 # Usage: packaging/deb/build.sh [OUTDIR]   (default out/); prints the .deb path.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -13,7 +13,7 @@ chmod 0755 "$root"
 doc=$root/usr/share/doc/coder-vm-bootstrap
 install -d "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/usr/share/man/man8" "$doc"
 stage_daemon "$root/usr/bin/coder-vm-bootstrap"
-install -m 0644 "$repo"/units/*.service "$root/lib/systemd/system/"
+install -m 0644 "${unit_files[@]}" "$root/lib/systemd/system/"
 gzip -9n < "$man_page" > "$root/usr/share/man/man8/coder-vm-bootstrap.8.gz"
 chmod 0644 "$root/usr/share/man/man8/coder-vm-bootstrap.8.gz"
 install -m 0644 "$repo/packaging/deb/copyright" "$doc/copyright"

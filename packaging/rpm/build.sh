@@ -9,7 +9,7 @@ top=$(mktemp -d); trap 'rm -rf "$top"' EXIT
 mkdir -p "$top/SOURCES" "$out"
 
 stage_daemon "$top/SOURCES/coder-vm-bootstrap"
-install -m 0644 "$repo"/units/*.service "$repo/packaging/systemd/90-coder-vm-bootstrap.preset" "$man_page" "$top/SOURCES/"
+install -m 0644 "${unit_files[@]}" "$repo/packaging/systemd/90-coder-vm-bootstrap.preset" "$man_page" "$top/SOURCES/"
 
 # Everything under the throwaway topdir; the finished package straight to OUTDIR.
 rpmbuild -bb --quiet --target "$rpm_arch" \

@@ -10,7 +10,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 top=$work/$tarball_name
 install -d -m 0755 "$top" "$top/units" "$top/man"
 stage_daemon "$top/coder-vm-bootstrap"
-install -m 0644 "$repo"/units/*.service "$top/units/"
+install -m 0644 "${unit_files[@]}" "$top/units/"
 install -m 0644 "$man_page" "$top/man/"
 install -m 0755 "$repo/packaging/tarball/install.sh" "$top/install.sh"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$go_arch/" "$repo/packaging/tarball/README" > "$top/README"

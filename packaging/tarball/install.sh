@@ -2,9 +2,9 @@
 # Installs coder-vm-bootstrap from this folder on a systemd machine without
 # one of the packages (.deb, .rpm, .pkg.tar.zst), or into an image's root.
 #
-#   ./install.sh                 install into this machine, enable the unit
+#   ./install.sh                 install into this machine, enable the units
 #   ./install.sh --root DIR      install into the root file system at DIR
-#                                (an image being built), enable it there
+#                                (an image being built), enable them there
 #   ./install.sh --uninstall [--root DIR]
 #
 # Files go under /usr/local, where software the package manager does not own
@@ -13,12 +13,15 @@
 # stays the administrator's, whose copies and drop-ins win), the man page in
 # /usr/local/share/man/man8. The units name /usr/bin/coder-vm-bootstrap, the
 # path the packages use; it is rewritten to /usr/local/bin as they are
-# installed. Running it again installs the same files again (an upgrade
+# installed. coder-vm-bootstrap.service is enabled with
+# coder-vm-bootstrap.path, which starts it as soon as cloud-init writes this
+# boot's spec. Running it again installs the same files again (an upgrade
 # restarts a running daemon); --uninstall removes exactly these files.
 set -eu
 
-unit=coder-vm-bootstrap.service
-units="coder-vm-bootstrap.service code-server@.service coder-agent@.service"
+service=coder-vm-bootstrap.service
+path=coder-vm-bootstrap.path
+units="$service $path code-server@.service coder-agent@.service"
 bindir=/usr/local/bin
 unitdir=/usr/local/lib/systemd/system
 mandir=/usr/local/share/man/man8
@@ -64,8 +67,15 @@ place() { # place SOURCE DEST MODE [sed expression]
 }
 
 if $uninstall; then
-  if [ -e "$root$unitdir/$unit" ]; then
-    if $live; then systemctl disable --now "$unit"; else systemctl_here disable "$unit"; fi
+  # The enabled units still installed (an install by an older install.sh
+  # may lack the path unit), disabled in one transaction: the path unit,
+  # left running, would start the daemon again while a spec exists.
+  set --
+  for u in "$service" "$path"; do
+    if [ -e "$root$unitdir/$u" ]; then set -- "$@" "$u"; fi
+  done
+  if [ $# -gt 0 ]; then
+    if $live; then systemctl disable --now "$@"; else systemctl_here disable "$@"; fi
   fi
   for u in $units; do rm -f "$root$unitdir/$u"; done
   rm -f "$root$bindir/coder-vm-bootstrap" "$root$mandir/coder-vm-bootstrap.8"
@@ -85,10 +95,13 @@ place "$here/man/coder-vm-bootstrap.8" "$root$mandir/coder-vm-bootstrap.8" 0644
 
 if $live; then
   systemctl daemon-reload
-  systemctl enable "$unit"
+  systemctl enable "$service" "$path"
   # An upgrade: a running daemon goes on with the new binary.
-  systemctl try-restart "$unit"
+  systemctl try-restart "$service"
+  # The path unit only watches for the spec, so it is started (a no-op if
+  # it runs), never restarted: the daemon starts as soon as a spec exists.
+  systemctl start "$path"
 else
-  systemctl_here enable "$unit"
+  systemctl_here enable "$service" "$path"
 fi
 echo "coder-vm-bootstrap installed into ${root:-/} and enabled; it starts once a spec exists (/run/coder-vm-bootstrap/spec.json or /etc/coder-vm-bootstrap/spec.json)"

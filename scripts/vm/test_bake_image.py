@@ -10,16 +10,13 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1] / "Tests" / "system"))
-import nspawn  # noqa: E402
-import vmrunner  # noqa: E402
+import nspawn
+import vmrunner
 
 BAKE = HERE / "bake-image.sh"
 

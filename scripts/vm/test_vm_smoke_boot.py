@@ -11,14 +11,12 @@ import http.server
 import json
 import pathlib
 import shutil
-import sys
 import threading
 import urllib.request
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import vmrunner  # noqa: E402
+import vmrunner
 
 pytestmark = pytest.mark.skipif(not shutil.which("qemu-system-x86_64") or not shutil.which("cloud-localds"),
                                 reason="needs qemu-system-x86 and cloud-image-utils")

@@ -5,6 +5,7 @@ Run: IMAGE_CACHE=/work/main/.cache/image python3 -m pytest -q scripts/vm/test_vm
 """
 import base64
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -12,8 +13,7 @@ import textwrap
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import vmrunner  # noqa: E402
+import vmrunner
 
 USER_DATA = "#cloud-config\nruncmd:\n  - [touch, /var/tmp/x]\n"
 
@@ -132,7 +132,6 @@ def test_pidfile_kill_never_kills_a_process_that_is_not_that_qemu(tmp_path):
 RUN_VM = pathlib.Path(__file__).resolve().parent / "run-vm"
 BOOT_AND_WAIT = """
 import sys, time
-sys.path.insert(0, {here!r})
 import vmrunner
 vm = vmrunner.VM({image!r}, {workdir!r})
 vm.boot(user_data="#cloud-config\\n", instance_id="iid-exit-path")
@@ -142,8 +141,10 @@ print(vmrunner.pid_from_pidfile(vm.pidfile), flush=True)
 
 
 def qemu_pid_after_boot(image_dir, workdir, ending):
-    script = BOOT_AND_WAIT.format(here=str(RUN_VM.parent), image=str(image_dir), workdir=str(workdir), ending=ending)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    script = BOOT_AND_WAIT.format(image=str(image_dir), workdir=str(workdir), ending=ending)
+    path = os.pathsep.join([str(RUN_VM.parent), str(RUN_VM.parents[1] / "lib")])
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": path})
     pid = int(proc.stdout.readline())
     assert pathlib.Path(f"/proc/{pid}").exists()
     return proc, pid
@@ -193,3 +194,25 @@ def test_run_vm_seed_from_a_secret(tmp_path):
     out = subprocess.run([str(RUN_VM), "seed", str(tmp_path / "seed.img"), "--secret", str(secret),
                           "--instance-id", "iid-7", "--hostname", "ws"], capture_output=True, text=True, check=True)
     assert pathlib.Path(out.stdout.strip()).stat().st_size > 0
+
+
+def test_console_reader_returns_whole_lines_as_they_arrive_without_terminal_escapes(tmp_path):
+    log = tmp_path / "console-1.log"
+    reader = vmrunner.ConsoleReader(log)
+    assert reader.new_lines() == [], "qemu has not created the file yet"
+    log.write_bytes(b"[    0.000000] Linux version 6.1.0\r\n[\x1b[0;32m  OK  \x1b[0m] Started ssh.service\r\nhalf a li")
+    assert reader.new_lines() == ["[    0.000000] Linux version 6.1.0", "[  OK  ] Started ssh.service"]
+    with log.open("ab") as f:
+        f.write(b"ne\r\n\x1b]0;title\x07\x1b[?25lcoder-alice-dev login: \x00\n")
+    assert reader.new_lines() == ["half a line", "coder-alice-dev login:"]
+    assert reader.new_lines() == []
+    log.write_bytes(b"Linux version 6.1.0\n")  # qemu started again on the same file
+    assert reader.new_lines() == ["Linux version 6.1.0"]
+
+
+def test_run_vm_console_prints_the_last_boot_as_text(tmp_path):
+    (tmp_path / "console-1.log").write_bytes(b"first boot\n")
+    (tmp_path / "console-2.log").write_bytes(b"\x1b[1mWelcome to Debian GNU/Linux 12 (bookworm)!\x1b[0m\r\n")
+    out = subprocess.run([str(pathlib.Path(__file__).parent / "run-vm"), "console", str(tmp_path)],
+                         check=True, capture_output=True, text=True).stdout
+    assert out == "Welcome to Debian GNU/Linux 12 (bookworm)!\n"

@@ -26,7 +26,8 @@ What a boot is (KubeVirt-like, measured on this machine in REFERENCE.md):
     host's loopback is 10.0.2.2; virtio-rng for entropy;
   * `-accel tcg,thread=multi -cpu max` unless kvm_intel/kvm_amd is loaded (the
     /dev/kvm here is kvm_pvm: a stock kernel hangs under it);
-  * serial console to <workdir>/console-<n>.log, QMP socket for a clean
+  * serial console to <workdir>/console-<n>.log (read it as it grows with
+    `vm.console()`, a ConsoleReader), QMP socket for a clean
     `system_powerdown`, -pidfile, -no-reboot (a guest reboot ends qemu).
 qemu is killed (by pidfile, after checking it is that qemu) when the VM object
 is left, at interpreter exit, on SIGTERM (turned into SystemExit), and by the
@@ -34,10 +35,10 @@ kernel when the starting thread dies (PR_SET_PDEATHSIG).
 """
 import atexit
 import base64
-import ctypes
 import json
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import signal
@@ -47,15 +48,13 @@ import threading
 import time
 import uuid
 
+import processes
+from processes import Timeout, die_with_parent, sigterm_to_exit
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 GUEST_READINESS_PORT = 13380
 SECRET_MAX_BYTES = 1024 * 1024
-_libc = ctypes.CDLL(None, use_errno=True)
 _live = set()
-
-
-class Timeout(AssertionError):
-    pass
 
 
 class VMError(RuntimeError):
@@ -63,25 +62,8 @@ class VMError(RuntimeError):
 
 
 def wait_until(predicate, timeout, interval=1.0, message="condition", alive=None):
-    """Polls predicate() until truthy (returned) or Timeout. `alive()` is
-    checked each round and may raise (e.g. qemu exited) to stop early."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while True:
-        if alive is not None:
-            alive()
-        try:
-            value = predicate()
-            if value:
-                return value
-        except VMError:
-            raise
-        except Exception as e:  # noqa: BLE001 - polling
-            last_error = e
-        if time.monotonic() >= deadline:
-            detail = f" (last: {last_error})" if last_error else ""
-            raise Timeout(f"timed out after {timeout}s waiting for {message}{detail}")
-        time.sleep(interval)
+    """processes.wait_until, polling once a second; a VMError ends the wait."""
+    return processes.wait_until(predicate, timeout, interval=interval, message=message, alive=alive, fatal=(VMError,))
 
 
 # --- host facts ------------------------------------------------------------------
@@ -209,18 +191,6 @@ def smoke_cloud_config(user, public_key, marker="/var/tmp/smoke-runcmd"):
 
 # --- processes --------------------------------------------------------------------
 
-def _pdeathsig_kill():
-    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-
-
-def _sigterm_to_exit():
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        def handler(signum, frame):
-            raise SystemExit(128 + signum)
-        signal.signal(signal.SIGTERM, handler)
-
-
 def pid_from_pidfile(pidfile):
     """The qemu pid in pidfile if that process is alive and is qemu started with
     this pidfile (so a recycled pid is never killed); else None."""
@@ -292,6 +262,40 @@ class QMP:
             self.sock.close()
         except OSError:
             pass
+
+
+# --- the serial console ---------------------------------------------------------------
+
+_TERMINAL_ESCAPES = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class ConsoleReader:
+    """Reads a serial console log while qemu writes it: each call to
+    new_lines() returns the lines completed since the last call, as text
+    without terminal escapes (systemd colours its "[  OK  ]") or control
+    bytes. A line still being written waits for its newline. A file that
+    got shorter was started again (qemu truncates it when it opens it,
+    which is after it writes its pidfile): it is read from its start."""
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+        self.offset = 0
+        self.partial = b""
+
+    def new_lines(self):
+        try:
+            with open(self.path, "rb") as f:
+                if os.fstat(f.fileno()).st_size < self.offset:
+                    self.offset, self.partial = 0, b""
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(data)
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        return [_CONTROL_BYTES.sub(b"", _TERMINAL_ESCAPES.sub(b"", line)).decode(errors="replace").strip()
+                for line in lines]
 
 
 # --- the VM -------------------------------------------------------------------------
@@ -396,13 +400,13 @@ class VM:
         cmd = self.command(seed, console)
         (self.workdir / f"qemu-{n}.cmd").write_text(shlex.join(cmd) + "\n")
         _live.add(self)
-        _sigterm_to_exit()
+        sigterm_to_exit()
         self.timings.append({"boot": n, "instance_id": self.instance_id, "accel": accel_args(self.accel)[1]})
         self._t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(self.workdir / f"qemu-{n}.log", "wb"),
                                      start_new_session=True,
-                                     preexec_fn=_pdeathsig_kill if self.die_with_parent else None)
+                                     preexec_fn=die_with_parent(signal.SIGKILL) if self.die_with_parent else None)
         try:
             wait_until(lambda: pid_from_pidfile(self.pidfile), 30, interval=0.05, message="qemu's pidfile",
                        alive=self._check_alive)
@@ -426,6 +430,10 @@ class VM:
             raise VMError(f"qemu exited with {self.proc.returncode}: "
                           f"{(self.workdir / f'qemu-{self.boots}.log').read_text(errors='replace')[-2000:]}"
                           f"\n--- console tail ---\n{self.console_tail()}")
+
+    def console(self):
+        """A ConsoleReader over this boot's serial console, from its start."""
+        return ConsoleReader(self.console_path)
 
     def console_tail(self, chars=3000):
         try:

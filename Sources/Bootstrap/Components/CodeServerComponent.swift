@@ -106,7 +106,13 @@ public struct CodeServerComponent: Component {
         let job = DownloadJob(url: url, destination: downloads.childPath(tarballName),
                               expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never,
                               body: .unpack(staging: staging.path, stripComponents: 1))
-        _ = try await context.downloads.download(job, what: "code-server \(settings.version)", events: context.events, logger: context.logger)
+        do {
+            _ = try await context.downloads.download(job, what: "code-server \(settings.version)", events: context.events, logger: context.logger)
+        } catch {
+            // The half-unpacked release goes; the .part download stays for the resume.
+            _ = try? root.removeTree(stagingName)
+            throw error
+        }
         guard try Self.holdsRelease(root, stagingName) else {
             throw ComponentError(.configuration, "\(DownloadService.shown(url)) has no bin/code-server inside; check codeServer.downloadURL")
         }

@@ -97,18 +97,7 @@ public struct CoderAgentComponent: Component {
     /// that only the user's group may enter (the user cannot plant links there).
     private func writeToken(_ context: ComponentContext, user: UserIdentity) throws -> Bool {
         guard coder.auth == .token else { return false }
-        let token: String
-        if let inline = coder.token {
-            token = inline
-        } else if let path = coder.tokenFile {
-            let file = FilePathParts(path)
-            guard let bytes = try Directory.system(file.directory).readFile(file.name, limit: 4096) else {
-                throw ComponentError(.configuration, "coder.tokenFile \(path) does not exist")
-            }
-            token = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
-        } else {
-            throw ComponentError(.configuration, "coder.token or coder.tokenFile is needed with auth: token")
-        }
+        let token = try AgentToken.read(coder)
         let tokenFolder = FilePathParts(context.paths.agentTokenFolder(user: userName))
         let folder = try Directory.system(tokenFolder.directory, creating: .init()).child(tokenFolder.name, creating: .init(mode: 0o750))
         var changed = try folder.setAttributes(mode: 0o750, owner: Ownership(uid: 0, gid: user.gid))

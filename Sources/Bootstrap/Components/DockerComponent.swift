@@ -1,11 +1,13 @@
 import HostSystem
 import WorkspaceSpec
 
-/// dockerd from the distribution's package, its socket and service enabled
-/// (the user joins the docker group through the user component). Healthy
-/// when the API answers `/_ping`. The install survives being killed halfway
-/// (the package manager's own recovery runs first) and waits for a package
-/// manager lock held by someone else instead of failing on it.
+/// dockerd from the distribution's package (or, on the EL9 family and only
+/// when the spec allows it, docker-ce from Docker's repository), its socket
+/// and service enabled (the user joins the docker group through the user
+/// component). Healthy when the API answers `/_ping`. The install runs the
+/// family's package manager the way `PackageManager.installSteps` says (on
+/// apt: recovery from a killed install first, a lock held by someone else
+/// waited for), under a deadline, with progress for systemd.
 public struct DockerComponent: Component {
     public let name = ComponentName.docker
     public let unit: String? = "docker.service"
@@ -15,36 +17,32 @@ public struct DockerComponent: Component {
 
     public init(spec: WorkspaceSpec) { settings = spec.docker }
 
+    /// What installing docker takes here, from the distribution table and the spec alone.
+    struct InstallPlan: Equatable {
+        var packageManager: PackageManager
+        var packages: [String]
+        /// Added before the install; nil: the distribution's own repositories have docker.
+        var repository: DockerRepository?
+    }
+
     public func converge(_ context: ComponentContext) async throws -> Bool {
-        guard !Self.isInstalled else { return false }
-        guard settings.install else {
-            throw ComponentError(.configuration, "docker is not installed and docker.install is false; bake it into the image or allow the install")
-        }
-        guard let distro = context.distro else {
-            throw ComponentError(.configuration, "docker is not installed and this distribution is unknown; install it in the image")
-        }
-        guard let package = distro.dockerPackage else {
-            throw ComponentError(.configuration, "\(distro.family.rawValue) has no docker package in its base repositories; bake docker-ce (or podman-docker) into the image")
-        }
-        let manager = distro.packageManager
-        let what = "installing \(package) with \(manager.rawValue)"
+        guard !Self.isInstalled || Self.leftHalfInstalled(on: context.host) else { return false }
+        let plan = try Self.installPlan(on: context.host, settings: settings)
+        if let repository = plan.repository { try Self.add(repository, context) }
+        let manager = plan.packageManager
+        let what = "installing \(plan.packages.joined(separator: " ")) with \(manager.rawValue)"
         context.report(what)
         // Progress for systemd and people while the package manager runs.
         let heartbeat = HostCommand.Heartbeat(every: .seconds(10)) { elapsed in
             context.report("\(what) (\(elapsed.components.seconds) s)")
         }
-        for step in manager.installSteps([package]) {
-            do {
-                try await HostCommand(step, environment: manager.environment, deadline: .seconds(20 * 60), heartbeat: heartbeat).run()
-            } catch {
-                switch error.reason {
-                case .timedOut, .signaled: throw ComponentError(.local, "\(error)")
-                default: throw ComponentError(.configuration, "\(error)")
-                }
-            }
+        for step in manager.installSteps(plan.packages) {
+            // A deadline or a signal is a passing local fault, a failed
+            // install a configuration one (ComponentError.classify).
+            try await HostCommand(step, environment: manager.environment, deadline: .seconds(20 * 60), heartbeat: heartbeat).run()
         }
         guard Self.isInstalled else {
-            throw ComponentError(.configuration, "\(package) is installed but no dockerd was found; install docker in the image")
+            throw ComponentError(.configuration, "\(plan.packages.joined(separator: " ")) installed but no dockerd was found; install docker in the image")
         }
         return true
     }
@@ -53,9 +51,67 @@ public struct DockerComponent: Component {
         await Probe.http(.unixSocket(Self.socketPath), path: "/_ping", accept: { $0 == 200 })
     }
 
+    static func installPlan(on host: HostDetection, settings: DockerSettings) throws(ComponentError) -> InstallPlan {
+        guard settings.install else {
+            throw ComponentError(.configuration, "docker is not installed and docker.install is false; bake it into the image or allow the install")
+        }
+        guard let distro = host.distro else {
+            throw ComponentError(.configuration, "docker is not installed and this distribution is unknown; install it in the image")
+        }
+        switch distro.docker {
+        case .distributionPackage(let package):
+            return InstallPlan(packageManager: distro.packageManager, packages: [package])
+        case .dockerRepository(let repository):
+            guard settings.allowDockerRepository else {
+                throw ComponentError(.configuration, "docker is not installed and \(host.osRelease.prettyName) has no docker in its base repositories; "
+                    + "set docker.allowDockerRepository: true to install docker-ce from Docker's repository (\(repository.baseURL)), "
+                    + "or bake docker into the image")
+            }
+            return InstallPlan(packageManager: distro.packageManager, packages: repository.packages, repository: repository)
+        }
+    }
+
+    /// Docker's repository definition, unless the image has one of that name
+    /// already (Docker's own, or a mirror of it): that one is used as it is.
+    static func add(_ repository: DockerRepository, _ context: ComponentContext) throws {
+        let folder = try Directory.system(DockerRepository.folder, creating: .init())
+        guard try folder.status(DockerRepository.fileName) == nil else { return }
+        context.report("adding Docker's repository as \(folder.childPath(DockerRepository.fileName))")
+        try folder.writeFile(DockerRepository.fileName, text: repository.definition, mode: 0o644)
+    }
+
+    /// An install killed halfway (the daemon or the VM stopped during it)
+    /// can leave dockerd on disk with its package unpacked but never
+    /// configured: dpkg's status says so, and the install steps, which begin
+    /// with `dpkg --configure -a`, finish it. (rpm and pacman transactions
+    /// do not leave a package half done that way.)
+    static func leftHalfInstalled(on host: HostDetection) -> Bool {
+        guard let distro = host.distro, distro.packageManager == .apt, case .distributionPackage(let package) = distro.docker,
+              let status = try? Directory.system("/var/lib/dpkg").readFile("status", limit: 64 << 20) ?? nil
+        else { return false }
+        return DpkgStatus(status).state(of: package).map { $0 != "install ok installed" } ?? false
+    }
+
     static var isInstalled: Bool {
         ["/usr/bin", "/usr/sbin", "/usr/local/bin"].contains { folder in
             (try? Directory.system(folder).status("dockerd"))??.isExecutableFile ?? false
         }
+    }
+}
+
+/// dpkg's status file: one stanza per package, `Package:` then `Status:`.
+struct DpkgStatus {
+    let text: Substring
+
+    init(_ bytes: [UInt8]) { text = Substring(String(decoding: bytes, as: UTF8.self)) }
+
+    /// The `Status:` of `package` ("install ok installed"), nil when dpkg does not know it.
+    func state(of package: String) -> String? {
+        for stanza in text.split(separator: "\n\n") {
+            let lines = stanza.split(separator: "\n")
+            guard lines.contains("Package: \(package)") else { continue }
+            return lines.first { $0.hasPrefix("Status: ") }.map { String($0.dropFirst("Status: ".count)) }
+        }
+        return nil
     }
 }

@@ -55,14 +55,17 @@ public struct SSHComponent: Component {
 
         try dropIns.writeFile(paths.sshDropInName, newDropIn, mode: 0o644)
         if let newMain { try sshFolder.writeFile("sshd_config", newMain, mode: 0o644) }
+        // `sshd -t` wants its privilege separation folder, which Debian's
+        // ssh.service makes only when it starts (RuntimeDirectory=sshd).
+        if context.distro?.name == .debian { _ = try Directory.system("/run/sshd", creating: .init(mode: 0o755)) }
         do {
-            try await HostCommand(["sshd", "-t"], deadline: .seconds(20)).run()
+            try await HostCommand(["sshd", "-t"], deadline: .seconds(60)).run()
         } catch {
             if let previousDropIn { try dropIns.writeFile(paths.sshDropInName, previousDropIn, mode: 0o644) } else { try dropIns.remove(paths.sshDropInName) }
             if newMain != nil, let previousMain { try sshFolder.writeFile("sshd_config", previousMain, mode: 0o644) }
             // Whose config is it? If sshd rejects the image's own without
             // ours, say so: ours is not the one to fix.
-            if (try? await HostCommand(["sshd", "-t"], deadline: .seconds(20)).run()) == nil {
+            if (try? await HostCommand(["sshd", "-t"], deadline: .seconds(60)).run()) == nil {
                 throw ComponentError(.configuration, "sshd rejects this image's own configuration, so the daemon's change was not applied "
                     + "and sshd was not restarted: \(error); fix the file sshd names (\(paths.sshConfig))")
             }

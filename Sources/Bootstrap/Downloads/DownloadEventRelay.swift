@@ -41,7 +41,7 @@ struct DownloadEventRelay: Sendable {
                                   notModified: result.outcome == .notModified, duration: began.duration(to: clock.now)))
     }
 
-    func failed(_ failure: DownloadFailure) {
-        events.download(.failed(what: what, url: url, error: failure.description))
+    func failed(_ why: String) {
+        events.download(.failed(what: what, url: url, error: why))
     }
 }

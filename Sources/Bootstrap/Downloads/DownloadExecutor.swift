@@ -31,6 +31,9 @@ struct DownloadExecutor: Sendable {
             throw CancellationError()
         } catch let error as ArchiveError {
             throw DownloadFailure(.configuration, "the tarball from \(DownloadService.shown(job.url)) cannot be installed: \(error)")
+        } catch let error as FetchError {
+            throw DownloadFailure(DownloadFailure.Fault(DownloadService.kind(of: error)),
+                                  DownloadService.explain(error, host: DownloadService.host(of: job.url)))
         } catch {
             let classified = ComponentError.classify(error)
             throw DownloadFailure(DownloadFailure.Fault(classified.kind), classified.description)

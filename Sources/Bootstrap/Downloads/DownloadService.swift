@@ -55,9 +55,18 @@ public struct DownloadService: Sendable {
             relay.finished(result)
             return result
         } catch let failure as DownloadFailure {
-            relay.failed(failure)
+            relay.failed(failure.description)
             throw ComponentError(failure.fault.kind, "\(what): \(failure.description)")
+        } catch {
+            relay.failed("\(error)")
+            throw error
         }
+    }
+
+    /// The error in words that name the spec's setting where one would fix it.
+    static func explain(_ error: FetchError, host: String) -> String {
+        guard error.isUnknownCertificateAuthority, case let .transfer(_, _, detail, _) = error else { return error.description }
+        return "TLS: unknown CA for \(host): add it to coder.caCertificates (\(detail))"
     }
 
     /// A server's or the network's fault, a local file problem (a full

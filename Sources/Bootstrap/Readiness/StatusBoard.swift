@@ -106,7 +106,7 @@ public final class StatusBoard: ComponentEventSink, Sendable {
     /// A stage of the daemon's own (spec read, host detection), for `status`.
     public func recordStage(_ stage: String, _ duration: Duration) {
         state.withLock { state in
-            state.status.stages.append(StageTiming(stage: stage, milliseconds: duration.milliseconds))
+            state.status.stages = (state.status.stages ?? []) + [StageTiming(stage: stage, milliseconds: duration.milliseconds)]
             writeStatusFile(state.status)
         }
     }

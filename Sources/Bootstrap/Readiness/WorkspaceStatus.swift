@@ -111,7 +111,9 @@ public struct WorkspaceStatus: Codable, Equatable, Sendable {
     public var host: String?
     public var notes: [String] = []
     /// The daemon's own stages before the components (spec read, ...).
-    public var stages: [StageTiming] = []
+    /// Optional so that a status file of a daemon from before they existed
+    /// still reads (after an upgrade the old daemon may still be running).
+    public var stages: [StageTiming]?
 
     /// The phase that follows from the components: failed when a required one
     /// failed, starting while any enabled one has not come up yet, degraded

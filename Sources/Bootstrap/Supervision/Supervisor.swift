@@ -64,8 +64,11 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         var firstReady = true
         var bootUnitsEnabled = false
         var faultsInARow = 0
+        var systemdFaultsInARow = 0
         /// The unit is running but broken: kill and restart it on the next bring-up.
         var needsRestart = false
+        /// A restart systemd may not have carried out: restart (not kill) it on the next bring-up.
+        var restartPending = false
     }
 
     private func supervise(onFirstReady: @Sendable () -> Void) async throws {
@@ -76,11 +79,13 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
             guard let changed = try await convergeOnce(&progress) else { continue }
             do {
                 if let unit = component.unit {
-                    try await bringUp(unit, restart: progress.needsRestart, changed: changed, &progress)
+                    try await bringUp(unit, restart: progress.needsRestart, changed: changed || progress.restartPending, &progress)
                 } else {
                     try await confirmHealthy(&progress)
                 }
                 progress.needsRestart = false
+                progress.restartPending = false
+                progress.systemdFaultsInARow = 0
                 if progress.firstReady {
                     progress.firstReady = false
                     onFirstReady()
@@ -88,6 +93,17 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
                 try await watch(&progress)
             } catch let stop as Stop {
                 try await recover(from: stop, &progress)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // systemd did not answer or refused a job (a D-Bus timeout on a
+                // busy boot): not the program's fault; try again after a wait,
+                // and restart the unit then, since the job may not have happened.
+                progress.systemdFaultsInARow += 1
+                progress.restartPending = progress.restartPending || changed
+                let delay = policy.serverRetry.delay(after: progress.systemdFaultsInARow, random: random())
+                record(.waiting(reason: "systemd: \(error)", retryIn: delay, attempt: progress.systemdFaultsInARow))
+                try await sleep(delay)
             }
         }
     }

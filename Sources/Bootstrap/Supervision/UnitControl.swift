@@ -8,6 +8,8 @@ public protocol UnitControl: Sendable {
     /// `NRestarts`: the restarts systemd made by itself (Restart=).
     func restartCount(of unit: String) async throws -> UInt32
     func start(_ unit: String) async throws
+    /// Returns once the unit has been started again (or has failed): a probe
+    /// after it never answers for the process that was replaced.
     func restart(_ unit: String) async throws
     /// Signals every process of the unit (a hung one first gets SIGKILL).
     func kill(_ unit: String, signal: Int32) async throws
@@ -23,12 +25,27 @@ public protocol UnitControl: Sendable {
 public struct SystemdUnits: UnitControl {
     let manager: UnitManager
 
-    public init() throws { manager = try UnitManager() }
+    /// sd-bus calls may take up to 25 s (sd-bus' own default): a
+    /// daemon-reload on a busy boot can take that long.
+    public init() throws { manager = try UnitManager(callTimeout: .seconds(25)) }
 
     public func activeState(of unit: String) async throws -> UnitActiveState { try await manager.activeState(of: unit) }
     public func restartCount(of unit: String) async throws -> UInt32 { try await manager.restartCount(of: unit) }
     public func start(_ unit: String) async throws { try await manager.start(unit) }
-    public func restart(_ unit: String) async throws { try await manager.restart(unit) }
+    public func restart(_ unit: String) async throws {
+        let before = (try? await manager.activeEnterTimestamp(of: unit)) ?? 0
+        try await manager.restart(unit)
+        // RestartUnit only queues a job: wait for the new activation.
+        var interval = Duration.milliseconds(20)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let state = try await manager.activeState(of: unit)
+            if state == .failed { return }
+            if state == .active, try await manager.activeEnterTimestamp(of: unit) != before { return }
+            try await Task.sleep(for: interval)
+            interval = min(interval * 2, .milliseconds(500))
+        }
+    }
     public func kill(_ unit: String, signal: Int32) async throws { try await manager.killUnit(unit, signal: signal) }
     public func resetFailed(_ unit: String) async throws { try await manager.resetFailed(unit) }
     public func enable(_ unitFiles: [String]) async throws { try await manager.enable(unitFiles: unitFiles) }

@@ -160,10 +160,17 @@ public struct HostCommand: Sendable {
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "LC_ALL": "C.UTF-8",
         ]
+        var command = arguments
         if let user {
-            options.userID = user.uid
-            options.groupID = user.gid
-            options.supplementaryGroups = user.groups
+            // The identity is switched by setpriv(1) (util-linux, on every
+            // target) after the exec, not by setuid(2) in the child: for
+            // that, swift-subprocess clones the child with a raw clone3(2),
+            // glibc's fork bookkeeping never runs, and its setuid, which must
+            // reach every thread, can wait for ever on threads the child does
+            // not have. Without a user the command is started by posix_spawn.
+            let groups = user.groups.map(String.init).joined(separator: ",")
+            command = ["setpriv", "--reuid=\(user.uid)", "--regid=\(user.gid)",
+                       groups.isEmpty ? "--clear-groups" : "--groups=\(groups)", "--"] + arguments
             env["HOME"] = user.home
             env["USER"] = user.name
             env["LOGNAME"] = user.name
@@ -173,8 +180,8 @@ public struct HostCommand: Sendable {
         var info = stat()
         var workingDirectory = "/"
         if let home = user?.home, stat(home, &info) == 0 { workingDirectory = home }
-        let executable: Executable = arguments[0].contains("/") ? .path(FilePath(arguments[0])) : .name(arguments[0])
-        return Launch(executable: executable, arguments: Arguments(Array(arguments.dropFirst())), environment: .custom(env),
+        let executable: Executable = command[0].contains("/") ? .path(FilePath(command[0])) : .name(command[0])
+        return Launch(executable: executable, arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
                       workingDirectory: FilePath(workingDirectory), options: options)
     }
 

@@ -4,8 +4,14 @@ with `--run-bootcmd`, run its bootcmd the way cloud-init's cc_bootcmd does
 (util.shellify into a script, then /bin/sh). Run that only inside a private
 mount namespace with a tmpfs on /run: it writes /run/coder-vm-bootstrap/.
 
+The users cloud-init would create come from cloud-init's own code: the
+user-data merged over this machine's /etc/cloud/cloud.cfg (Debian's, whose
+`users: [default]` names the default user `debian`, with passwordless sudo),
+then normalized as cc_users_groups does.
+
 usage: cloudinit_userdata.py [--run-bootcmd] FILE...
 Prints one JSON object: {FILE: {"keys": [...], "counts": {...},
+"createdUsers": {name: {"sudo": ..., "sshAuthorizedKeys": n}},
 "spec": the file the bootcmd wrote (or the heredoc's text), "mode": "0600"}}.
 """
 import json
@@ -17,6 +23,19 @@ import tempfile
 import yaml
 
 SPEC = "/run/coder-vm-bootstrap/spec.json"
+SYSTEM_CONFIG = "/etc/cloud/cloud.cfg"
+
+
+def created_users(config):
+    """{name: what cloud-init would grant} for the users cc_users_groups creates."""
+    from cloudinit import distros, helpers, util
+    from cloudinit.distros import ug_util
+    system = util.read_conf(SYSTEM_CONFIG)
+    info = system["system_info"]
+    distro = distros.fetch(info["distro"])(info["distro"], info, helpers.Paths({}))
+    users, _ = ug_util.normalize_users_groups(util.mergemanydict([config, system]), distro)
+    return {name: {"sudo": user.get("sudo"), "sshAuthorizedKeys": len(user.get("ssh_authorized_keys") or [])}
+            for name, user in users.items()}
 
 
 def heredoc_body(command):
@@ -38,7 +57,7 @@ def main(argv):
             "header": text.split("\n", 1)[0],
             "keys": sorted(config.keys()),
             "counts": {k: len(v) for k, v in config.items() if isinstance(v, list)},
-            "userKeys": sorted(config["users"][0].keys()),
+            "createdUsers": created_users(config),
         }
         bootcmd = [c for c in config["bootcmd"] if isinstance(c, str) and "CODER_VM_SPEC" in c]
         if run:
@@ -54,7 +73,7 @@ def main(argv):
             entry["mode"] = oct(os.stat(SPEC).st_mode & 0o777)
             entry["leftovers"] = sorted(os.listdir(os.path.dirname(SPEC)))
         else:
-            entry["spec"] = heredoc_body(bootcmd[0])
+            entry["spec"] = heredoc_body(bootcmd[0]) if bootcmd else None
         result[name] = entry
     print(json.dumps(result, sort_keys=True))
 

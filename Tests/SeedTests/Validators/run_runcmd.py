@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 """Run a user-data's runcmd the way cloud-init does (util.shellify, then
 /bin/sh), with every tool that would change the machine replaced by a stub
-that records its arguments. curl's stub writes STUB_PACKAGE to its -o file.
+that records its arguments. curl's stub writes STUB_PACKAGE (or the bytes of
+--package FILE) to its -o file. --real TOOL keeps that tool real (tar, to
+unpack a tarball made by the test); a program the test ships may log its own
+calls to $RUNCMD_LOG the same way.
 
-usage: run_runcmd.py FILE
-Prints {"status": exit status, "calls": [{"argv": [tool, arg, ...], "https_proxy": ...}, ...]}.
+usage: run_runcmd.py [--package FILE] [--real TOOL]... USER-DATA
+Prints {"status": exit status, "calls": [{"argv": [tool, arg, ...], "https_proxy": ..., "cwd": ...}, ...]}.
 """
+import argparse
 import json
 import os
 import subprocess
@@ -22,20 +26,31 @@ STUB = """#!/usr/bin/python3
 import json, os, sys
 with open(os.environ["RUNCMD_LOG"], "a") as log:
     log.write(json.dumps({"argv": [os.path.basename(sys.argv[0])] + sys.argv[1:],
-                          "https_proxy": os.environ.get("https_proxy")}) + "\\n")
+                          "https_proxy": os.environ.get("https_proxy"), "cwd": os.getcwd()}) + "\\n")
 if os.path.basename(sys.argv[0]) == "curl":
     with open(sys.argv[sys.argv.index("-o") + 1], "wb") as out:
         out.write(%r)
-""" % STUB_PACKAGE
+"""
 
 
-def main(path):
-    with open(path, encoding="utf-8") as handle:
+def main():
+    arguments = argparse.ArgumentParser()
+    arguments.add_argument("--package")
+    arguments.add_argument("--real", action="append", default=[])
+    arguments.add_argument("user_data")
+    options = arguments.parse_args()
+    package = STUB_PACKAGE
+    if options.package:
+        with open(options.package, "rb") as handle:
+            package = handle.read()
+    with open(options.user_data, encoding="utf-8") as handle:
         config = yaml.safe_load(handle)
     with tempfile.TemporaryDirectory() as stubs:
         for tool in TOOLS:
+            if tool in options.real:
+                continue
             with open(os.path.join(stubs, tool), "w") as stub:
-                stub.write(STUB)
+                stub.write(STUB % package)
             os.chmod(os.path.join(stubs, tool), 0o755)
         log = os.path.join(stubs, "calls.log")
         script = os.path.join(stubs, "runcmd.sh")
@@ -51,4 +66,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

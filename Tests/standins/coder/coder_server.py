@@ -12,6 +12,20 @@ Not Coder. It serves what a workspace VM touches before the agent protocol:
         the agent stand-in's check-in; needs Coder-Session-Token (else 401, like
         coderd); recorded in STATE/agent-reports.jsonl; answers
         {"exit_code": null|N, "interval": S}
+  POST /api/v2/workspaceagents/me/log-source   {"id": UUID, "display_name", "icon"}
+        201 with the source, also when it exists (like coderd's handler)
+  PATCH /api/v2/workspaceagents/me/logs
+        {"log_source_id": UUID, "logs": [{"created_at": RFC3339, "level", "output"}]}
+        200; 400 for no logs, a bad level or time, a NUL in an output, or a
+        source never registered (coderd does not check that last one: the
+        stand-in is stricter); 413 once the outputs pass 1 MiB, like coderd
+        Every call is recorded (headers, body, answer) in STATE/log-calls.jsonl.
+
+Every /api/v2/workspaceagents/me/ call authenticates like coderd's agent
+middleware: 401 without Coder-Session-Token, 401 while the build is not done
+("the agent cannot authenticate until the workspace provision job has been
+completed"), 401 for a token outside a "valid" list, 403 for a token marked
+stale ("Agent trying to connect from non-latest build.", older coderd).
 
 and a control API for tests (under /_standin/):
 
@@ -24,7 +38,13 @@ and a control API for tests (under /_standin/):
                                  sets it; {"path": FILE} serves FILE instead
   POST /_standin/tokens          {"valid": ["tok", ...]} -> other tokens get 401
                                  (a stale token after a rebuild); {"valid": null}
-                                 accepts any token again
+                                 accepts any token again; {"stale": ["tok"]} ->
+                                 those get 403; keys left out are kept
+  POST /_standin/build           {"done": false} -> agent calls get 401 until
+                                 {"done": true}; {"done_after": N} -> the next N
+                                 agent calls get 401, then the build is done
+  GET  /_standin/log-calls       every log-source and logs call so far
+  GET  /_standin/logs            the lines accepted so far, with their source
   POST /_standin/download-faults {"mode": "status"|"truncate"|"corrupt",
                                  "status": 500, "count": 2} -> the next `count`
                                  /bin/ downloads fail that way ("corrupt" sends
@@ -63,6 +83,13 @@ class StandinState:
         self.reports = []
         self.exit_code = None
         self.valid_tokens = None
+        self.stale_tokens = []
+        self.build_done = True
+        self.refusals_left = 0  # 401s before the build is done, with done_after
+        self.log_calls = []
+        self.log_sources = {}  # id -> source
+        self.log_lines = []
+        self.log_bytes = 0
         self.faults = None  # {"mode", "status", "count"}
         self.interval = interval
         self.generation = 1
@@ -97,7 +124,36 @@ class StandinState:
                     "etags": {a: f'"{e}"' for a, (_, e) in self.files.items()},
                     "sha1": {a: e for a, (_, e) in self.files.items()},
                     "exit_code": self.exit_code, "valid_tokens": self.valid_tokens,
+                    "stale_tokens": self.stale_tokens, "build_done": self.build_done,
+                    "refusals_left": self.refusals_left,
                     "faults": self.faults, "interval": self.interval}
+
+    def authenticate(self, token):
+        """(status, answer) for an agent call's token, like coderd's agent
+        middleware, or None when it may go on."""
+        with self.lock:
+            if not token:
+                return 401, {"message": 'Cookie "coder_session_token" must be provided.'}
+            if token in self.stale_tokens:
+                return 403, {"message": "Agent trying to connect from non-latest build.",
+                             "detail": "build is outdated"}
+            if not self.build_done and self.refusals_left > 0:
+                self.refusals_left -= 1
+                if self.refusals_left == 0:
+                    self.build_done = True
+                return 401, UNAUTHORIZED
+            if not self.build_done or (self.valid_tokens is not None and token not in self.valid_tokens):
+                return 401, UNAUTHORIZED
+        return None
+
+
+UNAUTHORIZED = {"message": "Workspace agent not authorized.",
+                "detail": "The agent cannot authenticate until the workspace provision job has been completed. "
+                          "If the job is no longer running, this agent is invalid."}
+LOG_LEVELS = ("trace", "debug", "info", "warn", "error")
+LOG_LIMIT = 1 << 20  # coderd's limit on an agent's log output, in bytes
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
 def bump_version(version):
@@ -165,6 +221,14 @@ def make_handler(state):
                 return self.reply(200, items)
             if path == "/_standin/state":
                 return self.reply(200, state.snapshot())
+            if path == "/_standin/log-calls":
+                with state.lock:
+                    items = list(state.log_calls)
+                return self.reply(200, items)
+            if path == "/_standin/logs":
+                with state.lock:
+                    items = list(state.log_lines)
+                return self.reply(200, items)
             if path == "/healthz":
                 return self.reply(200, b"OK", "text/plain")
             return self.reply(404, {"message": "Route not found."})
@@ -214,13 +278,27 @@ def make_handler(state):
                 return self.reply(400, {"message": "Request body must be valid JSON."})
             if path == "/api/v2/workspaceagents/me/standin-report":
                 return self.agent_report(body)
+            if path == "/api/v2/workspaceagents/me/log-source":
+                return self.log_call(body, self.post_log_source)
+            if path == "/_standin/build":
+                with state.lock:
+                    if "done_after" in body:
+                        state.refusals_left = int(body["done_after"])
+                        state.build_done = state.refusals_left <= 0
+                    else:
+                        state.build_done = bool(body.get("done", True))
+                        state.refusals_left = 0
+                return self.reply(200, state.snapshot())
             if path == "/_standin/agent-behaviour":
                 with state.lock:
                     state.exit_code = body.get("exit_code")
                 return self.reply(200, state.snapshot())
             if path == "/_standin/tokens":
                 with state.lock:
-                    state.valid_tokens = body.get("valid")
+                    if "valid" in body:
+                        state.valid_tokens = body["valid"]
+                    if "stale" in body:
+                        state.stale_tokens = list(body["stale"] or [])
                 return self.reply(200, state.snapshot())
             if path == "/_standin/download-faults":
                 with state.lock:
@@ -244,19 +322,72 @@ def make_handler(state):
                 return self.reply(200, state.snapshot())
             return self.reply(404, {"message": "Route not found."})
 
+        def do_PATCH(self):
+            path = urllib.parse.urlsplit(self.path).path
+            try:
+                body = self.read_json()
+            except ValueError:
+                return self.reply(400, {"message": "Request body must be valid JSON."})
+            if path == "/api/v2/workspaceagents/me/logs":
+                return self.log_call(body, self.patch_logs)
+            return self.reply(404, {"message": "Route not found."})
+
+        def log_call(self, body, handler):
+            """Authenticates like coderd, runs handler(body) -> (status, answer), records the call."""
+            token = self.headers.get("Coder-Session-Token")
+            status, answer = state.authenticate(token) or handler(body)
+            state.append("log-calls.jsonl", state.log_calls, {
+                "time": time.time(), "method": self.command, "path": self.path, "status": status,
+                "token": token, "received_headers": {k: v for k, v in self.headers.items()},
+                "body": body, "answer": answer,
+            })
+            return self.reply(status, b"null" if answer is None else answer)
+
+        def post_log_source(self, body):
+            source_id = str(body.get("id", ""))
+            if not UUID.match(source_id):
+                return 400, {"message": "Request body must be valid JSON.", "detail": f"invalid UUID {source_id!r}"}
+            if len(str(body.get("display_name", ""))) > 127:
+                return 400, {"message": "display_name is longer than 127 characters"}
+            with state.lock:
+                source = state.log_sources.setdefault(source_id.lower(), {
+                    "workspace_agent_id": "00000000-0000-4000-8000-00000000a9e7",
+                    "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "id": source_id.lower(), "display_name": body.get("display_name", ""),
+                    "icon": body.get("icon", "")})
+            return 201, source
+
+        def patch_logs(self, body):
+            logs = body.get("logs") or []
+            source_id = str(body.get("log_source_id", "")).lower()
+            if not logs:
+                return 400, {"message": "No logs provided."}
+            for entry in logs:
+                if entry.get("level", "info") not in LOG_LEVELS:
+                    return 400, {"message": "Invalid log level provided.",
+                                 "detail": f"invalid log level: {entry.get('level')!r}"}
+                if not RFC3339.match(str(entry.get("created_at", ""))):
+                    return 400, {"message": "Request body must be valid JSON.",
+                                 "detail": f"created_at {entry.get('created_at')!r} is not RFC 3339"}
+                if "\x00" in str(entry.get("output", "")):
+                    return 400, {"message": "Failed to upload logs", "detail": "invalid byte sequence: 0x00"}
+            size = sum(len(str(entry.get("output", "")).encode()) for entry in logs)
+            with state.lock:
+                if source_id not in state.log_sources:
+                    return 400, {"message": "stand-in: unknown log source", "detail": source_id}
+                if state.log_bytes + size > LOG_LIMIT:
+                    return 413, {"message": "Logs limit exceeded"}
+                state.log_bytes += size
+                for entry in logs:
+                    state.log_lines.append({"source": source_id, "created_at": entry["created_at"],
+                                            "level": entry.get("level", "info"), "output": entry.get("output", "")})
+            return 200, None
+
         def agent_report(self, body):
             token = self.headers.get("Coder-Session-Token")
             with state.lock:
-                valid = state.valid_tokens
                 exit_code = state.exit_code
-            if not token:
-                status, answer = 401, {"message": "Workspace agent not authorized.",
-                                       "detail": "Coder-Session-Token header is missing."}
-            elif valid is not None and token not in valid:
-                status, answer = 401, {"message": "Workspace agent not authorized.",
-                                       "detail": "The agent cannot authenticate until the workspace provision job has been completed."}
-            else:
-                status, answer = 200, {"exit_code": exit_code, "interval": state.interval}
+            status, answer = state.authenticate(token) or (200, {"exit_code": exit_code, "interval": state.interval})
             state.append("agent-reports.jsonl", state.reports, {
                 "time": time.time(), "status": status, "token": token,
                 "received_headers": {k: v for k, v in self.headers.items()},
