@@ -7,8 +7,9 @@ import Glibc
 /// or the network is to blame and trying again later may work; the library
 /// itself retries exactly these while a transfer runs, with backoff), a local
 /// file-system problem (`isLocal`), or neither (final until someone changes
-/// the request, the spec or the machine).
-public enum FetchError: Error, Equatable, Sendable, CustomStringConvertible {
+/// the request, the spec or the machine). Codable: an error from a call run
+/// in another process (the daemon's fetch worker) comes back as it was.
+public enum FetchError: Error, Equatable, Sendable, Codable, CustomStringConvertible {
     /// dlopen("libcurl.so.4") or one of its symbols failed. Final: install libcurl.
     case libcurlUnavailable(reason: String)
     /// dlopen("libcrypto.so.3") or one of its symbols failed. Final: install OpenSSL 3's libcrypto.

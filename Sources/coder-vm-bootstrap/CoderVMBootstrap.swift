@@ -9,7 +9,7 @@ struct CoderVMBootstrap: AsyncParsableCommand {
         abstract: "Turns a KubeVirt VM into a Coder workspace: SSH, docker, code-server and the Coder agent, supervised under systemd.",
         version: BuildInfo.version,
         subcommands: [RunCommand.self, StatusCommand.self, CheckConfigCommand.self, PrepareStartCommand.self,
-                      DownloadWorkerCommand.self]
+                      FetchWorkerCommand.self]
     )
 
     /// `--version` alone is answered before ArgumentParser builds its command

@@ -11,7 +11,7 @@ import XCTest
 @testable import Bootstrap
 
 /// The boot log against the stand-in Coder server (Tests/standins/coder):
-/// real libcurl, real HTTP, coderd's answers (401 until the build is done,
+/// real libcurl in the daemon's fetch worker, real HTTP, coderd's answers (401 until the build is done,
 /// 403 for an older build's token), every call recorded by the stand-in.
 final class CoderBootLogTests: XCTestCase {
     static let token = "6f1d2c3b-4a59-4b43-9a3e-0b6f6c1e93f4"
@@ -56,7 +56,9 @@ final class CoderBootLogTests: XCTestCase {
                                 logger: Logger(label: "board") { _ in SwiftLogNoOpLogHandler() })
         let journal = journal!
         let logger = Logger(label: "boot-log") { _ in journal }
-        let bootLog = try XCTUnwrap(CoderBootLog(spec: spec, network: DownloadService(spec: spec, extraCABundle: extraCABundle),
+        // Each call in a fetch worker (the built daemon), as in the daemon.
+        let network = DownloadService(spec: spec, extraCABundle: extraCABundle, runner: .worker(executable: BuiltDaemon.url.path))
+        let bootLog = try XCTUnwrap(CoderBootLog(spec: spec, network: network,
                                                  status: { board.snapshot }, logger: logger, limits: limits))
         let task = Task { await bootLog.run() }
         running.append(task)

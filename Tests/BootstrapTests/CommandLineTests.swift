@@ -57,11 +57,11 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try run(["check-config", "/nonexistent/spec.json"]).status, 66)
     }
 
-    func testHelpDoesNotShowTheDownloadWorker() throws {
+    func testHelpDoesNotShowTheFetchWorker() throws {
         let result = try run(["--help"])
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertTrue(result.output.contains("check-config"), result.output)
-        XCTAssertFalse(result.output.contains("download-worker"), "internal, started by the daemon only: \(result.output)")
+        XCTAssertFalse(result.output.contains("fetch-worker"), "internal, started by the daemon only: \(result.output)")
     }
 
     func testVersionPrintsTheRelease() throws {

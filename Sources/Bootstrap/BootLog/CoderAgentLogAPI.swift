@@ -33,7 +33,8 @@ struct CoderAgentLogAPI: Sendable {
         case failed(String)
     }
 
-    let client: HTTPClient
+    /// In this process or a fetch worker (see `DownloadService.apiClient`).
+    let client: any HTTPCalling
     /// The agent's URL (`coder.effectiveAgentURL`), ending in "/".
     let baseURL: String
     let token: String
@@ -62,7 +63,7 @@ struct CoderAgentLogAPI: Sendable {
         let host = DownloadService.host(of: baseURL)
         do {
             let response = try await client.send(method, baseURL + path, headers: headers, body: Array(try encoder.encode(body)),
-                                                 timeout: timeout)
+                                                 timeout: timeout, maxResponseBytes: 64 * 1024)
             if accepted.contains(response.status) { return .accepted }
             let said = Self.message(response)
             switch response.status {

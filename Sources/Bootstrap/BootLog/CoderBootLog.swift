@@ -80,7 +80,7 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
     /// nil unless the spec has a Coder section with `auth: token` and a
     /// token that can be read (the agent component reports a missing one).
     /// - Parameters:
-    ///   - network: whose CA bundle and proxy the calls use.
+    ///   - network: whose CA bundle and proxy the calls use, and where they run.
     ///   - status: the board's status now.
     public init?(spec: WorkspaceSpec, network: DownloadService, status: @escaping @Sendable () -> WorkspaceStatus,
                  logger: Logger, limits: Limits = Limits()) {
@@ -188,13 +188,12 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
     }
 
     /// The API client, made on first use: the spec's CA bundle is written by
-    /// the user component, which may not have run yet.
+    /// the user component, which may not have run yet. In the daemon each
+    /// call runs in a fetch worker, so libcurl never stays mapped in it.
     private func connect(_ sender: inout Sender) -> CoderAgentLogAPI? {
         if let api = sender.api { return api }
-        let settings = DownloadSettings(connectTimeout: limits.callTimeout, extraCABundle: network.network.extraCABundle,
-                                        proxy: network.network.proxy)
         do {
-            let client = try HTTPClient(settings: settings)
+            let client = try network.apiClient(logger: logger)
             sender.api = CoderAgentLogAPI(client: client, baseURL: coder.effectiveAgentURL, token: token,
                                           extraHeaders: coder.agentHeaders, timeout: limits.callTimeout)
         } catch FetchError.file(_, let path, let code) where code == ENOENT && path == network.network.extraCABundle {

@@ -6,6 +6,8 @@ import Synchronization
 /// workspace's network settings, the body unpacked while it arrives or the
 /// program checked before it is installed. The download worker runs it for
 /// the daemon; a short-lived command (a unit's ExecStartPre) runs it itself.
+/// The spec's bounds (`DownloadNetwork.maxBytes`, `.attemptTimeout`) hold
+/// for every job.
 struct DownloadExecutor: Sendable {
     let network: DownloadNetwork
 
@@ -33,7 +35,7 @@ struct DownloadExecutor: Sendable {
             throw DownloadFailure(.configuration, "the tarball from \(DownloadService.shown(job.url)) cannot be installed: \(error)")
         } catch let error as FetchError {
             throw DownloadFailure(DownloadFailure.Fault(DownloadService.kind(of: error)),
-                                  DownloadService.explain(error, host: DownloadService.host(of: job.url)))
+                                  network.explain(error, host: DownloadService.host(of: job.url)))
         } catch {
             let classified = ComponentError.classify(error)
             throw DownloadFailure(DownloadFailure.Fault(classified.kind), classified.description)
@@ -44,7 +46,7 @@ struct DownloadExecutor: Sendable {
     private func request(for job: DownloadJob) throws -> DownloadRequest {
         var request = DownloadRequest(url: job.url, destination: job.destination, expectedSHA256: job.expectedSHA256,
                                       mode: job.mode, revalidation: job.revalidation, headers: job.headers,
-                                      maxBytes: job.maxBytes)
+                                      maxBytes: network.maxBytes)
         switch job.body {
         case .install:
             break

@@ -2,9 +2,10 @@ import Fetch
 
 /// One download as data, so that it can run in another process (the
 /// daemon's download worker) as well as in this one: where from, where to,
-/// how to check it, and what to do with the body. Headers may carry
-/// credentials: a job travels as JSON on the worker's standard input, never
-/// in its arguments.
+/// how to check it, and what to do with the body (the workspace's bounds on
+/// every download are in `DownloadNetwork`). Headers may carry credentials:
+/// a job travels as JSON on the worker's standard input, never in its
+/// arguments.
 public struct DownloadJob: Codable, Sendable, Equatable {
     public var url: String
     /// Absolute path of the installed file (see `DownloadRequest.destination`);
@@ -18,8 +19,6 @@ public struct DownloadJob: Codable, Sendable, Equatable {
     public var revalidation: Revalidation
     /// Extra request headers (a session token).
     public var headers: [String: String]
-    /// Largest file accepted (see `DownloadRequest.maxBytes`).
-    public var maxBytes: Int64
     public var body: Body
 
     /// What happens to the body besides being installed at `destination`.
@@ -38,15 +37,13 @@ public struct DownloadJob: Codable, Sendable, Equatable {
     }
 
     public init(url: String, destination: String, expectedSHA256: String? = nil, mode: UInt32 = 0o644,
-                revalidation: Revalidation = .storedETag, headers: [String: String] = [:],
-                maxBytes: Int64 = DownloadRequest.defaultMaxBytes, body: Body = .install) {
+                revalidation: Revalidation = .storedETag, headers: [String: String] = [:], body: Body = .install) {
         self.url = url
         self.destination = destination
         self.expectedSHA256 = expectedSHA256
         self.mode = mode
         self.revalidation = revalidation
         self.headers = headers
-        self.maxBytes = maxBytes
         self.body = body
     }
 }

@@ -1,21 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Fetch
 import Logging
 import WorkspaceSpec
 
-/// Downloads with the spec's network settings (extra CA, proxy, retries),
-/// telling the component's events what happens (see `DownloadEventRelay`).
-/// In the daemon every download runs in a child process of its own
-/// (`DownloadWorkerProcess`), which keeps libcurl, its TLS stack and
-/// libcrypto out of the long-running process; a short-lived command runs
-/// the same `DownloadExecutor` itself. A failure comes out as a
-/// `ComponentError` whose kind says whether the server is at fault.
+/// Downloads with the spec's network settings (extra CA, proxy, the bounds
+/// of `downloads`, retries), telling the component's events what happens
+/// (see `DownloadEventRelay`), and the API calls of the boot log with the
+/// same network settings. In the daemon each download and each call runs
+/// in a child process of its own (`FetchWorkerProcess`), which keeps
+/// libcurl, its TLS stack and libcrypto out of the long-running process; a
+/// short-lived command runs the same code itself. A download's failure
+/// comes out as a `ComponentError` whose kind says whether the server is
+/// at fault.
 public struct DownloadService: Sendable {
     public var network: DownloadNetwork
     public var runner: Runner
 
-    /// Where a download runs.
+    /// Where a download or a call runs.
     public enum Runner: Sendable, Equatable {
-        /// In `coder-vm-bootstrap download-worker` started from `executable`.
+        /// In `coder-vm-bootstrap fetch-worker` started from `executable`.
         case worker(executable: String)
         /// In this process.
         case inProcess
@@ -32,7 +37,9 @@ public struct DownloadService: Sendable {
         } else {
             proxy = .direct
         }
-        self.init(network: DownloadNetwork(extraCABundle: extraCABundle, proxy: proxy), runner: runner)
+        let network = DownloadNetwork(extraCABundle: extraCABundle, proxy: proxy, maxBytes: Int64(spec.downloads.maxBytes),
+                                      attemptTimeout: .seconds(spec.downloads.attemptTimeout))
+        self.init(network: network, runner: runner)
     }
 
     public init(network: DownloadNetwork, runner: Runner) {
@@ -47,8 +54,7 @@ public struct DownloadService: Sendable {
         do {
             let result = switch runner {
             case let .worker(executable):
-                try await DownloadWorkerProcess(executable: executable)
-                    .run(DownloadWorkerRequest(job: job, network: network), report: relay.relay, logger: logger)
+                try await FetchWorkerProcess(executable: executable).download(job, network: network, report: relay.relay, logger: logger)
             case .inProcess:
                 try await DownloadExecutor(network: network).run(job, report: relay.relay)
             }
@@ -60,6 +66,23 @@ public struct DownloadService: Sendable {
         } catch {
             relay.failed("\(error)")
             throw error
+        }
+    }
+
+    /// A client for API calls with these network settings, run where
+    /// downloads run; `logger` gets what a worker prints on its standard error.
+    /// - Throws: FetchError, as `HTTPClient.init` does: in this process
+    ///   when libcurl or the extra CA bundle cannot be loaded; for the
+    ///   worker only when the extra CA bundle is not there (yet).
+    public func apiClient(logger: Logger) throws(FetchError) -> any HTTPCalling {
+        switch runner {
+        case .inProcess:
+            return try HTTPClient(settings: network.callSettings)
+        case let .worker(executable):
+            if let bundle = network.extraCABundle, access(bundle, F_OK) != 0 {
+                throw .file(operation: "open", path: bundle, errno: errno)
+            }
+            return WorkerHTTPClient(worker: FetchWorkerProcess(executable: executable), network: network, logger: logger)
         }
     }
 

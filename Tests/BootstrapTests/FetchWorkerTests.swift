@@ -1,13 +1,14 @@
 import Fetch
 import Foundation
 import Logging
+import WorkspaceSpec
 import XCTest
 @testable import Bootstrap
 import BootstrapTestKit
 
-/// Downloads as the daemon runs them: in `coder-vm-bootstrap download-worker`,
-/// a child process (the built daemon), against a real HTTP server.
-final class DownloadWorkerTests: XCTestCase {
+/// Downloads and API calls as the daemon runs them: in `coder-vm-bootstrap
+/// fetch-worker`, a child process (the built daemon), against a real HTTP server.
+final class FetchWorkerTests: XCTestCase {
     private var server: TestFileServer!
     private var folder = ""
     private let content = Array((0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })
@@ -47,13 +48,13 @@ final class DownloadWorkerTests: XCTestCase {
         }
     }
 
-    /// The test process's children running `download-worker`.
+    /// The test process's children running `fetch-worker`.
     private func workers() throws -> [Int32] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                   let afterName = stat.range(of: ")", options: .backwards) else { return false }
             let fields = stat[afterName.upperBound...].split(separator: " ")
-            return fields.count > 1 && Int32(fields[1]) == getpid() && arguments(of: pid).contains("download-worker")
+            return fields.count > 1 && Int32(fields[1]) == getpid() && arguments(of: pid).contains("fetch-worker")
         }
     }
 
@@ -67,32 +68,40 @@ final class DownloadWorkerTests: XCTestCase {
 
     // MARK: scenarios
 
-    func testJobRoundTripsThroughJSONUnchanged() throws {
+    func testRequestsAndMessagesRoundTripThroughJSONUnchanged() throws {
         let network = DownloadNetwork(extraCABundle: "/etc/coder-vm-bootstrap/ca.pem",
                                       proxy: .server("http://proxy.internal:3128", noProxy: "localhost,.svc"),
+                                      maxBytes: 123_456, attemptTimeout: .seconds(42),
                                       maxAttempts: 3, initialDelay: .milliseconds(250), maxDelay: .seconds(8))
         let bodies: [DownloadJob.Body] = [.install, .unpack(staging: "/opt/code-server/.staging-4.96.4-amd64", stripComponents: 1),
                                           .verifyProgram(runAsUser: "coder", expectVersionContaining: "Coder")]
-        for body in bodies {
-            let job = DownloadJob(url: "https://coder.example.com/bin/coder-linux-amd64?sig=x", destination: "/var/lib/x/coder",
+        var works: [FetchWorkerRequest.Work] = bodies.map { body in
+            .download(DownloadJob(url: "https://coder.example.com/bin/coder-linux-amd64?sig=x", destination: "/var/lib/x/coder",
                                   expectedSHA256: String(repeating: "ab", count: 32), mode: 0o755, revalidation: .etag("\"3f1c\""),
-                                  headers: ["Coder-Session-Token": "6f1d2c3b", "X-Tenant": "alice\u{e9}"], maxBytes: 123_456, body: body)
-            let request = DownloadWorkerRequest(job: job, network: network)
+                                  headers: ["Coder-Session-Token": "6f1d2c3b", "X-Tenant": "alice\u{e9}"], body: body))
+        }
+        works.append(.call(APICall(method: "PATCH", url: "https://coder.example.com/api/v2/workspaceagents/me/logs",
+                                   headers: ["Coder-Session-Token": "6f1d2c3b"], body: Data("{\"logs\":[]}\n".utf8),
+                                   timeout: .seconds(15), maxResponseBytes: 65536)))
+        for work in works {
+            let request = FetchWorkerRequest(work, network: network)
             let line = try JSONEncoder().encode(request)
             XCTAssertFalse(line.contains(UInt8(ascii: "\n")), "the request is one line of the worker's standard input")
-            XCTAssertEqual(try JSONDecoder().decode(DownloadWorkerRequest.self, from: line), request)
+            XCTAssertEqual(try JSONDecoder().decode(FetchWorkerRequest.self, from: line), request)
         }
-        let messages: [DownloadWorkerMessage] = [
+        let messages: [FetchWorkerMessage] = [
             .update(.started), .update(.progress(bytes: 41, totalBytes: nil, bytesPerSecond: 2.5)),
             .update(.retryWait(attempt: 2, delay: .milliseconds(1500))),
             .finished(DownloadResult(outcome: .notModified, bytesTransferred: 0, httpStatus: 304, etag: "\"e\"", sha256: nil,
                                      duration: .milliseconds(12), attempts: 1)),
             .failed(DownloadFailure(.server, "GET https://x/y answered HTTP 503\nafter 4 attempts")),
+            .answered(APIAnswer(HTTPResponse(status: 401, body: Array("{\"message\":\"no\"}\n".utf8), location: nil))),
+            .callFailed(.transfer(url: "https://coder.example.com/api", curlCode: 60, detail: "SSL certificate problem", attempts: 1)),
         ]
         for message in messages {
             let line = try JSONEncoder().encode(message)
             XCTAssertFalse(line.contains(UInt8(ascii: "\n")))
-            XCTAssertEqual(try JSONDecoder().decode(DownloadWorkerMessage.self, from: line), message)
+            XCTAssertEqual(try JSONDecoder().decode(FetchWorkerMessage.self, from: line), message)
         }
     }
 
@@ -165,7 +174,7 @@ final class DownloadWorkerTests: XCTestCase {
         running.cancel()
         _ = try? await running.value
 
-        XCTAssertEqual(shown, [BuiltDaemon.url.path, "download-worker"])
+        XCTAssertEqual(shown, [BuiltDaemon.url.path, "fetch-worker"])
         XCTAssertFalse(environment.contains(token), "nor in its environment")
         XCTAssertFalse(environment.contains("Coder-Session-Token"))
     }
@@ -224,7 +233,136 @@ final class DownloadWorkerTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: destination("tool")))
     }
+
+    // MARK: the spec's bounds (downloads.maxBytes, downloads.attemptTimeout)
+
+    /// The daemon's service for a workspace whose spec has `limits`, its downloads in the worker.
+    private func service(limits: DownloadLimits) -> DownloadService {
+        let spec = WorkspaceSpec(workspace: .init(owner: "alice", name: "dev", id: "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"),
+                                 user: .init(name: "coder"), downloads: limits)
+        var service = DownloadService(spec: spec, extraCABundle: nil, runner: .worker(executable: BuiltDaemon.url.path))
+        service.network.maxAttempts = 1
+        return service
+    }
+
+    func testASpecCapSmallerThanTheFileFailsTheDownloadNamingTheCap() async throws {
+        let cap = 1024 * 1024
+        XCTAssertGreaterThan(content.count, cap)
+        let events = RecordedEvents()
+        do {
+            _ = try await download(DownloadJob(url: server.url("/files/a.bin"), destination: destination()), events: events,
+                                   service: service(limits: DownloadLimits(maxBytes: cap)))
+            XCTFail("a file larger than downloads.maxBytes is not downloaded")
+        } catch let error as ComponentError {
+            XCTAssertEqual(error.kind, .configuration, "no retry makes the file smaller: \(error)")
+            XCTAssertTrue(error.description.contains("larger than downloads.maxBytes (1048576 bytes)"), error.description)
+            XCTAssertTrue(error.description.contains("raise downloads.maxBytes in the spec"), error.description)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: destination()), "nothing was installed")
+        XCTAssertEqual(partSize(), -1, "nor kept to resume")
+        XCTAssertTrue(events.events(of: .agent).contains { if case .download(.failed) = $0 { true } else { false } })
+
+        // The same file within the default cap downloads.
+        let fits = try await download(DownloadJob(url: server.url("/files/a.bin"), destination: destination()),
+                                      service: service(limits: DownloadLimits()))
+        XCTAssertEqual(fits.outcome, .downloaded)
+    }
+
+    func testTheSpecsAttemptDeadlineCutsAServerThatStallsTheBody() async throws {
+        // 4 KiB a second, above libcurl's low-speed limit (1 KiB/s for 60 s):
+        // only the attempt deadline ends it before the file's 8 minutes.
+        let stalling = DownloadJob(url: server.url("/files/a.bin?chunk=4096&delay=1000"), destination: destination(), revalidation: .never)
+        let service = service(limits: DownloadLimits(attemptTimeout: 10))
+        let outcome = try await within(.seconds(240), "the download past downloads.attemptTimeout") {
+            do {
+                _ = try await runDownload(stalling, events: RecordedEvents(), service: service)
+                return "downloaded"
+            } catch let error as ComponentError {
+                return "\(error.kind): \(error.description)"
+            }
+        }
+        XCTAssertTrue(outcome.hasPrefix("server: test file: GET "), "a stalled server is the server's fault, tried again later: \(outcome)")
+        XCTAssertTrue(outcome.contains("timed out"), outcome)
+        XCTAssertTrue(outcome.contains("downloads.attemptTimeout (10 s)"), outcome)
+        let kept = partSize()
+        XCTAssertGreaterThan(kept, 0, "what came is kept for the next attempt to resume")
+        XCTAssertLessThan(kept, content.count)
+    }
+
+    // MARK: API calls (the boot log's)
+
+    func testAnAPICallInTheWorkerGetsItsAnswerWhateverTheStatus() async throws {
+        try server.serve("answer.json", Array("{\"message\":\"hello\"}".utf8))
+        let client = try service().apiClient(logger: Logger(label: "test"))
+        XCTAssertTrue(client is WorkerHTTPClient, "in the daemon, calls run in the worker")
+
+        let refused = try await client.send("GET", server.url("/files/answer.json?fail=503:1"), headers: [:], body: nil,
+                                            timeout: .seconds(10), maxResponseBytes: 1024)
+        XCTAssertEqual(refused.status, 503, "an error status is an answer, not retried by the call")
+        let answer = try await client.send("GET", server.url("/files/answer.json?fail=503:1"), headers: [:], body: nil,
+                                           timeout: .seconds(10), maxResponseBytes: 1024)
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(String(decoding: answer.body, as: UTF8.self), "{\"message\":\"hello\"}")
+        do {
+            _ = try await client.send("GET", server.url("/files/a.bin"), headers: [:], body: nil, timeout: .seconds(10),
+                                      maxResponseBytes: 1024)
+            XCTFail("an answer over the limit fails the call")
+        } catch let error as FetchError {
+            XCTAssertEqual(error, .tooLarge(url: server.url("/files/a.bin"), limit: 1024), "the worker's FetchError, as thrown")
+        }
+    }
+
+    func testACallsTokenNeverAppearsInTheWorkersArgumentsOrEnvironment() async throws {
+        let token = "6f1d2c3b-4a59-4b43-9a3e-0b6f6c1e93f4"
+        let client = try service().apiClient(logger: Logger(label: "test"))
+        let url = server.url(slowPath)
+        let running = Task {
+            try await client.send("GET", url, headers: ["Coder-Session-Token": token], body: nil,
+                                  timeout: .seconds(30), maxResponseBytes: 4 * 1024 * 1024)
+        }
+        var found = try workers().first
+        let giveUp = ContinuousClock.now + .seconds(30)
+        while found == nil, ContinuousClock.now < giveUp {
+            try await Task.sleep(for: .milliseconds(20))
+            found = try workers().first
+        }
+        let worker = try XCTUnwrap(found, "the call runs in a child process")
+        let shown = arguments(of: worker)
+        let environment = try String(contentsOfFile: "/proc/\(worker)/environ", encoding: .utf8)
+        let answer = try await running.value
+
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(shown, [BuiltDaemon.url.path, "fetch-worker"])
+        XCTAssertFalse(environment.contains(token) || environment.contains("Coder-Session-Token"), "nor in its environment")
+    }
+
+    func testAMissingCABundleIsToldBeforeAnyWorkerStarts() throws {
+        var service = service()
+        service.network.extraCABundle = folder + "/not-written-yet.pem"
+        XCTAssertThrowsError(try service.apiClient(logger: Logger(label: "test"))) { error in
+            XCTAssertEqual(error as? FetchError, .file(operation: "open", path: folder + "/not-written-yet.pem", errno: ENOENT),
+                           "as HTTPClient says it, so the boot log waits for the user component to write it")
+        }
+    }
 }
+
+/// `work`'s result, or a failure once `limit` has passed (then `work` is cancelled).
+private func within<T: Sendable>(_ limit: Duration, _ what: String, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let result = first else {
+            throw Overdue(description: "\(what): not done within \(limit)")
+        }
+        return result
+    }
+}
+
+private struct Overdue: Error, CustomStringConvertible { let description: String }
 
 /// `job` through `service`, named "test file", its events recorded as the agent's.
 private func runDownload(_ job: DownloadJob, events: RecordedEvents, service: DownloadService) async throws -> DownloadResult {

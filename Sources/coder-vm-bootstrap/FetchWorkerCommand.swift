@@ -2,19 +2,19 @@ import ArgumentParser
 import Bootstrap
 import Glibc
 
-/// One download for the daemon, in a process of its own (see
-/// `DownloadWorker`): the request is a JSON line on standard input, never
-/// an argument (its headers may carry a token); messages go out as JSON
-/// lines on standard output. Not for people: hidden from --help.
-struct DownloadWorkerCommand: AsyncParsableCommand {
+/// One download or API call for the daemon, in a process of its own (see
+/// `FetchWorker`): the request is a JSON line on standard input, never an
+/// argument (its headers may carry a token); messages go out as JSON lines
+/// on standard output. Not for people: hidden from --help.
+struct FetchWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "download-worker",
-        abstract: "Run one download the daemon hands over on standard input (started by the daemon).",
+        commandName: "fetch-worker",
+        abstract: "Run one download or API call the daemon hands over on standard input (started by the daemon).",
         shouldDisplay: false
     )
 
     func run() async throws {
-        let status = await DownloadWorker.serve(readLine(strippingNewline: true), send: Self.writeLine)
+        let status = await FetchWorker.serve(readLine(strippingNewline: true), send: Self.writeLine)
         if status != 0 { throw ExitCode(status) }
     }
 

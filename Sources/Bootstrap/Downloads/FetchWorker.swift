@@ -1,0 +1,62 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Fetch
+import Synchronization
+
+/// The child side of `FetchWorkerProcess`: `coder-vm-bootstrap
+/// fetch-worker` reads one `FetchWorkerRequest` (a JSON line on its
+/// standard input), runs it (a download with `DownloadExecutor`, an API
+/// call with Fetch's `HTTPClient`) and sends every `FetchWorkerMessage` as
+/// a JSON line, the last one the end. SIGTERM ends it at once (its default
+/// action): a download's partial file is already on disk for the next run.
+public enum FetchWorker {
+    /// Returns the exit status: 0 the work succeeded (a call got an answer,
+    /// whatever its status), 1 it failed (the last message says why), 2 the
+    /// request could not be read.
+    /// - Parameter send: writes one line; called from one thread at a time.
+    public static func serve(_ requestLine: String?, send: @escaping @Sendable (String) -> Void) async -> Int32 {
+        let lock = Mutex(())
+        let encode: @Sendable (FetchWorkerMessage) -> Void = { message in
+            guard let data = try? JSONEncoder().encode(message) else { return }
+            lock.withLock { _ in send(String(decoding: data, as: UTF8.self)) }
+        }
+        let request: FetchWorkerRequest
+        do {
+            request = try JSONDecoder().decode(FetchWorkerRequest.self, from: Data((requestLine ?? "").utf8))
+        } catch {
+            encode(.failed(DownloadFailure(.configuration, "the fetch worker cannot read its request: \(error)")))
+            return 2
+        }
+        switch request.work {
+        case let .download(job):
+            do {
+                let result = try await DownloadExecutor(network: request.network).run(job) { encode(.update($0)) }
+                encode(.finished(result))
+                return 0
+            } catch let failure as DownloadFailure {
+                encode(.failed(failure))
+                return 1
+            } catch {
+                encode(.failed(DownloadFailure(.local, "\(error)")))
+                return 1
+            }
+        case let .call(call):
+            do {
+                let client = try HTTPClient(settings: request.network.callSettings)
+                let response = try await client.send(call.method, call.url, headers: call.headers, body: call.body.map { Array($0) },
+                                                     timeout: call.timeout, maxResponseBytes: call.maxResponseBytes)
+                encode(.answered(APIAnswer(response)))
+                return 0
+            } catch let error as FetchError {
+                encode(.callFailed(error))
+                return 1
+            } catch {
+                encode(.failed(DownloadFailure(.local, "\(error)")))
+                return 1
+            }
+        }
+    }
+}
