@@ -110,7 +110,7 @@ public struct CodeServerComponent: Component {
             _ = try await context.downloads.download(request, what: "code-server \(settings.version)", events: context.events)
         } catch {
             // The half-unpacked release goes; the .part download stays for the resume.
-            try? root.removeTree(stagingName)
+            _ = try? root.removeTree(stagingName)
             if let error = error as? ArchiveError {
                 throw ComponentError(.configuration, "the code-server tarball from \(DownloadService.shown(url)) cannot be installed: \(error)")
             }
