@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch"], resources: [.copy("Resources")]),
         // Depends on the executable so `swift test` builds it for the CLI tests.
         .testTarget(name: "BootstrapTests", dependencies: ["Bootstrap", "BootstrapTestKit", "coder-vm-bootstrap"]),
-        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
+        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem", "BootstrapTestKit"]),
         // Depends on the executable so `swift test` builds it: the tests run
         // the real binary for exit codes and the Terraform protocol.
         .testTarget(name: "SeedTests", dependencies: [

@@ -64,7 +64,9 @@ public final class HTTPClient: Sendable {
         switch failure.kind {
         case .aborted where exchange.wasCancelled:
             throw CancellationError()
-        case .bodyTooLarge, .writeFailed where exchange.exceededLimit:
+        case .bodyTooLarge:
+            throw FetchError.tooLarge(url: url, limit: Int64(maxResponseBytes))
+        case .writeFailed where exchange.exceededLimit:  // the body callback refused what went past the limit
             throw FetchError.tooLarge(url: url, limit: Int64(maxResponseBytes))
         case .redirectRefused:
             let hop = completion.refusedRedirect!

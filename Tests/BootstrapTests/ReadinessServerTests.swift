@@ -1,3 +1,4 @@
+import BootstrapTestKit
 import Foundation
 import XCTest
 @testable import Bootstrap
@@ -222,7 +223,7 @@ final class HTTPRequestHeadTests: XCTestCase {
     /// bytes, from a fixed seed so a failure reproduces) never crash the
     /// parser and never yield a path outside printable ASCII.
     func testMutatedHeadsNeverCrashTheParser() {
-        var random = SplitMix64(seed: 0xC0DE)
+        var random = SeededRandom(seed: 0xC0DE)
         let valid = Array("GET /readyz HTTP/1.1\r\nHost: 10.0.2.15:13380\r\nAccept: */*\r\n\r\n".utf8)
         for _ in 0..<200_000 {
             var input = valid
@@ -239,18 +240,5 @@ final class HTTPRequestHeadTests: XCTestCase {
                 XCTAssertTrue(head.path.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f })
             }
         }
-    }
-}
-
-/// A small seeded generator, so fuzz failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,6 +2,7 @@
 // look like, Python's tarfile for hostile ones (it writes devices, setuid
 // bits, "../" and absolute names, any link target, pax records), both run
 // as processes into a scratch directory.
+import BootstrapTestKit
 import Foundation
 import XCTest
 @testable import HostSystem
@@ -185,20 +186,7 @@ final class Scratch {
     }
 }
 
-/// SplitMix64: the same sequence for the same seed, on every machine.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-
+extension SeededRandom {
     /// Chunk boundaries as a download might deliver them: tiny, around a
     /// block, or large, mixed.
     mutating func chunks(of count: Int) -> [Range<Int>] {

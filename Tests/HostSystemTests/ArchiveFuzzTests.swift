@@ -1,6 +1,7 @@
 // 20,000 mutated archives (fixed seed) through Gunzip, TarReader and
 // MemberVetting: none may crash, every failure is an ArchiveError, and what
 // does reach the handler keeps the policy's promises.
+import BootstrapTestKit
 import Foundation
 import XCTest
 @testable import HostSystem

@@ -1,4 +1,5 @@
 // Archives as GNU tar writes release tarballs, read whole through TarGzStream.
+import BootstrapTestKit
 import Foundation
 import XCTest
 @testable import HostSystem

@@ -1,18 +1,6 @@
+import BootstrapTestKit
 import Foundation
 @testable import WorkspaceSpec
-
-/// SplitMix64: tiny, and the same sequence for a seed on every machine.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A JSON document as the mutator edits it: keys in order and possibly
 /// repeated, numbers and other literals as raw text (10,000 digits fit).
@@ -41,12 +29,12 @@ indirect enum FuzzNode {
 /// (flips, truncation, raw control bytes, cut or repeated stretches).
 /// A class, so the edits (closures) can draw from the same generator.
 final class SpecMutator {
-    private var random: SplitMix64
+    private var random: SeededRandom
     private let seeds: [FuzzNode]
     private let keys: [String]
 
     init(seed: UInt64) {
-        random = SplitMix64(state: seed)
+        random = SeededRandom(seed: seed)
         seeds = SpecFuzzSeeds.all.map { FuzzNode(try! JSONDecoder().decode(JSONValue.self, from: Data($0.1.utf8))) }
         var keys: Set<String> = ["downloads", "maxBytes", "attemptTimeout", "tokenFile", "installedPath", "hashedPassword", "extra"]
         Self.collectKeys(seeds[0], into: &keys)

@@ -45,6 +45,7 @@ def test_deb_holds_the_daemon_units_and_man_page_and_enables_the_service_and_pat
     info = run(["dpkg-deb", "-I", built["deb"]]).stdout
     assert f"Version: {built['version']}" in info
     assert "Depends: libc6 (>= 2.34)" in info and "libcurl4" in info and "libsystemd0" in info
+    assert "zlib1g" in info  # dlopen'ed, so invisible to dpkg-shlibdeps
     run(["dpkg-deb", "-e", built["deb"], tmp_path / "control"])
     postinst, prerm, postrm = ((tmp_path / "control" / name).read_text() for name in ("postinst", "prerm", "postrm"))
     # Both enabled (what they do is shown by dpkg itself: test_install_into_root).
@@ -87,6 +88,7 @@ def test_rpm_holds_the_daemon_units_preset_and_man_page_with_the_systemd_scriptl
     requires = lines(run(["rpm", "-qpR", "--nosignature", built["rpm"]]).stdout)
     # dlopen'ed, so named by hand in the spec
     assert "(libcurl or libcurl-minimal)" in requires and "libcrypto.so.3(OPENSSL_3.0.0)(64bit)" in requires
+    assert "libz.so.1()(64bit)" in requires
     for soname in ("libsystemd.so.0()(64bit)", "libc.so.6(GLIBC_2.34)(64bit)",
                    "libstdc++.so.6(GLIBCXX_3.4.29)(64bit)"):
         assert soname in requires, soname
@@ -114,7 +116,7 @@ def test_arch_package_holds_the_daemon_units_preset_and_man_page_with_its_instal
     info = dict(line.split(" : ", 1) for line in lines(run(["pacman", "-Qip", built["pacman"]]).stdout) if " : " in line)
     info = {k.strip(): v.strip() for k, v in info.items()}
     assert info["Version"] == f"{built['version']}-1"
-    assert info["Depends On"].split() == ["curl", "systemd-libs", "libcrypto.so=3-64"]
+    assert info["Depends On"].split() == ["curl", "systemd-libs", "libcrypto.so=3-64", "zlib"]
     assert info["Install Script"] == "Yes"
     assert info["Licenses"] == "Apache-2.0"
     hooks = run(["bsdtar", "-xOf", built["pacman"], ".INSTALL"]).stdout

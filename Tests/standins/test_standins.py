@@ -6,7 +6,6 @@ import hashlib
 import http.server
 import json
 import os
-import pathlib
 import queue
 import shutil
 import signal

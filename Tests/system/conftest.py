@@ -4,7 +4,6 @@ Run as root, with the guest image cached, e.g.:
     IMAGE_CACHE=/work/main/.cache/image python3 -m pytest -q Tests/system
 (or IMAGE_DIR=<folder printed by scripts/build-image.sh>).
 """
-import pathlib
 
 import pytest
 

@@ -6,7 +6,6 @@ Coder server and agent are the stand-ins in Tests/standins (named as such).
 """
 import json
 import pathlib
-import sys
 
 import pytest
 

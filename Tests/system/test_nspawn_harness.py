@@ -3,13 +3,11 @@
 Run: IMAGE_CACHE=/work/main/.cache/image python3 -m pytest -q Tests/system/test_nspawn_harness.py
 (root; about 20 s)
 """
-import http.server
-import os
 import pathlib
 import socket
-import threading
 
 import nspawn
+from standins import FileServer
 from processes import wait_until
 
 
@@ -39,28 +37,16 @@ def test_container_boots_systemd_and_serves_ssh_on_its_own_network(container, im
     assert not list((image_dir / "rootfs" / "etc" / "ssh").glob("ssh_host_*"))
 
 
-def test_container_reaches_a_host_server_through_forward_to_host(container):
-    class Hello(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = b"hello from the host\n"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def test_container_reaches_a_host_server_through_forward_to_host(container, tmp_path):
+    (tmp_path / "hello").write_text("hello from the host\n")
+    server = FileServer(tmp_path)
     try:
         c = container()
-        c.forward_to_host(18080, server.server_address[1])
-        out = c.run(["curl", "-fsS", "http://127.0.0.1:18080/"])
+        c.forward_to_host(18080, server.port)
+        out = c.run(["curl", "-fsS", "http://127.0.0.1:18080/hello"])
         assert out.stdout == "hello from the host\n"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def test_host_network_container_with_installed_files_and_masked_docker(container):

@@ -5,7 +5,6 @@ This is the pattern the daemon's system tests follow, minus the daemon.
 Run: IMAGE_CACHE=/work/main/.cache/image python3 -m pytest -q Tests/system/test_standins_in_container.py
 """
 import json
-import pathlib
 import tarfile
 
 from standins import CoderServer, build_code_server_tarball

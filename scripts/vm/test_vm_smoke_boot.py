@@ -7,16 +7,14 @@ Slow: two boots under TCG, about 4-5 minutes. Run it on purpose, once:
 Timings are printed and kept in <workdir>/timings.json.
 """
 import base64
-import http.server
 import json
-import pathlib
 import shutil
-import threading
 import urllib.request
 
 import pytest
 
 import vmrunner
+from standins import FileServer
 
 pytestmark = pytest.mark.skipif(not shutil.which("qemu-system-x86_64") or not shutil.which("cloud-localds"),
                                 reason="needs qemu-system-x86 and cloud-image-utils")
@@ -29,23 +27,12 @@ def secret_for(user_data):
                        "data": {"userdata": base64.b64encode(user_data.encode()).decode()}})
 
 
-class Hello(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"hello from the host\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_vm_boots_from_a_secret_seed_and_reboots_on_the_same_disk(tmp_path):
     image = vmrunner.find_image()
     key, pub = vmrunner.make_ssh_key(tmp_path / "ssh")
-    host_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    threading.Thread(target=host_server.serve_forever, daemon=True).start()
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "hello").write_text("hello from the host\n")
+    host_server = FileServer(tmp_path / "files")
     workdir = tmp_path / "vm"
     try:
         with vmrunner.VM(image, workdir, name="coder-smoke", ssh_user="tester", ssh_key=key) as vm:
@@ -59,7 +46,7 @@ def test_vm_boots_from_a_secret_seed_and_reboots_on_the_same_disk(tmp_path):
             assert vm.ssh(f"cat {MARKER}").stdout.split()[0] == "iid-smoke-1"
             assert vm.ssh("stat -fc %T /sys/fs/cgroup").stdout.strip() == "cgroup2fs"
             # The guest reaches the host's loopback at 10.0.2.2 ...
-            url = vm.guest_url(host_server.server_address[1])
+            url = vm.guest_url(host_server.port) + "hello"
             assert vm.ssh(f"curl -fsS {url}").stdout == "hello from the host\n"
             # ... and the host reaches guest port 13380 at 127.0.0.1:readiness_port.
             vm.ssh("sudo systemd-run --unit=fake-readiness python3 -m http.server 13380 --directory /etc")
@@ -83,7 +70,6 @@ def test_vm_boots_from_a_secret_seed_and_reboots_on_the_same_disk(tmp_path):
             assert vm.powerdown() is True
         assert not vm.pidfile.exists()
     finally:
-        host_server.shutdown()
-        host_server.server_close()
+        host_server.stop()
         print("\nVM timings (s since qemu start):", json.dumps(vmrunner.json.loads(
             (workdir / "timings.json").read_text()) if (workdir / "timings.json").exists() else [], indent=1))

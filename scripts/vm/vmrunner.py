@@ -40,11 +40,9 @@ import os
 import pathlib
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 import uuid
 

@@ -103,7 +103,7 @@ public struct UserComponent: Component {
         if try folder.readFile(file) == text, try folder.status(file)?.permissions == 0o440 { return false }
         let staged = ".\(file).check"
         try folder.writeFile(staged, text, mode: 0o440)
-        defer { try? folder.remove(staged) }
+        defer { _ = try? folder.remove(staged) }
         try await run(context, ["visudo", "-c", "-q", "-f", folder.childPath(staged)])
         return try folder.writeFile(file, text, mode: 0o440)
     }

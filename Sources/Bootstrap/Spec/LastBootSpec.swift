@@ -32,6 +32,6 @@ public enum LastBootSpec {
     public static func load(paths: Paths) -> WorkspaceSpec? {
         let file = FilePathParts(paths.lastBootSpec)
         guard let folder = try? Directory.system(file.directory), let bytes = try? folder.readFile(file.name) else { return nil }
-        return try? SpecDecoder.decode(json: Data(bytes ?? []), source: paths.lastBootSpec)
+        return try? SpecDecoder.decode(json: Data(bytes), source: paths.lastBootSpec)
     }
 }

@@ -10,53 +10,32 @@ public final class DependencyGate: Sendable {
         case failed(String)
     }
 
-    private struct State {
-        var standings: [ComponentName: Standing] = [:]
-        var version = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter = 0
-    }
-
-    private let state = Mutex(State())
+    private let standings = Mutex([ComponentName: Standing]())
+    private let changed = ChangeSignal()
 
     public init() {}
 
     public func set(_ name: ComponentName, _ standing: Standing) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard state.standings[name] != standing else { return [] }
-            state.standings[name] = standing
-            state.version += 1
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+        let isNew = standings.withLock { standings in
+            guard standings[name] != standing else { return false }
+            standings[name] = standing
+            return true
         }
-        for waiter in waiters { waiter.resume() }
+        if isNew { changed.bump() }
     }
 
     /// The standing of each of `names` now, and the version to wait past.
     public func standings(of names: Set<ComponentName>) -> (standings: [ComponentName: Standing], version: Int) {
-        state.withLock { state in
-            (Dictionary(uniqueKeysWithValues: names.map { ($0, state.standings[$0] ?? .notReady) }), state.version)
+        // The version first: a change made while the standings are read then wakes the next wait.
+        let version = changed.version
+        let now = standings.withLock { standings in
+            Dictionary(uniqueKeysWithValues: names.map { ($0, standings[$0] ?? .notReady) })
         }
+        return (now, version)
     }
 
     /// Returns once something changed after `version`, or the task is cancelled.
     public func change(after version: Int) async {
-        let id = state.withLock { state -> Int in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.version != version || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
-        }
+        await changed.change(after: version)
     }
 }
