@@ -1,5 +1,5 @@
 // What a successful download did. Codable: a download run in another
-// process (the daemon's download worker) reports it as JSON.
+// process (the daemon's fetch worker) reports it as JSON.
 
 public struct DownloadResult: Sendable, Equatable, Codable {
     public enum Outcome: Sendable, Equatable, Codable {

@@ -1,6 +1,6 @@
 // Runs the Fetch tests' fault-injecting HTTP server (Tests/FetchTests/
 // Resources/fault_server.py: Range, ETag, slow bodies, failures on request)
-// for the download worker's scenarios.
+// for the fetch worker's scenarios.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -4,7 +4,7 @@ import Synchronization
 import XCTest
 
 /// A command whose output is read line by line while it runs (the daemon's
-/// download worker), with the same deadline and teardown as any other.
+/// fetch worker), with the same deadline and teardown as any other.
 final class StreamedCommandTests: XCTestCase {
     private final class Lines: Sendable {
         private let lines = Mutex<[String]>([])

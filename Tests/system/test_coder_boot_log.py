@@ -190,3 +190,22 @@ def test_a_token_of_an_older_build_is_said_so_by_status(container, stand_ins, co
     daemon_calls = [call for call in coder.log_calls()]
     assert [(call["method"], call["status"]) for call in daemon_calls] == [("POST", 403)], "nothing more after a 403"
     assert status(c)["phase"] == "failed"
+
+
+def test_the_daemon_maps_no_libcurl_or_libcrypto_while_the_boot_log_talks_to_coder(container, stand_ins, coder):
+    """Every download and every call to Coder runs in a fetch worker (a child
+    process): the long-lived daemon never maps the TLS stack, which would stay
+    resident for the rest of the boot."""
+    token = "3b6d8f0a-2c4e-4a6b-8d0f-1e3a5c7e9b20"
+    coder.set_build_done(after=2)
+    c = container(name="bootlog-maps")
+    install(c, with_coder(stand_ins, coder), token)
+    c.systemctl("start", "coder-vm-bootstrap.service")  # until READY=1
+    wait_until(lambda: any(x.startswith("workspace ready after ") for x in outputs(coder)), timeout=120, interval=0.5,
+               message="the workspace ready line on the Coder page")
+    pid = c.unit_property("coder-vm-bootstrap.service", "MainPID")
+    libraries = {line.split()[-1].rsplit("/", 1)[-1] for line in c.read_file(f"/proc/{pid}/maps").splitlines()
+                 if line.split()[-1].startswith("/")}
+    assert 201 in [call["status"] for call in coder.log_calls()], "the calls went out and the source was registered"
+    assert not {name for name in libraries if name.startswith(("libcurl", "libssl", "libcrypto", "libnghttp2"))}, sorted(libraries)
+    assert_token_only_in_its_header(coder, token)

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Runs one `DownloadJob` in this process: Fetch's `Downloader` with the
 /// workspace's network settings, the body unpacked while it arrives or the
-/// program checked before it is installed. The download worker runs it for
+/// program checked before it is installed. The fetch worker runs it for
 /// the daemon; a short-lived command (a unit's ExecStartPre) runs it itself.
 /// The spec's bounds (`DownloadNetwork.maxBytes`, `.attemptTimeout`) hold
 /// for every job.

@@ -1,7 +1,7 @@
 import Fetch
 
 /// One download as data, so that it can run in another process (the
-/// daemon's download worker) as well as in this one: where from, where to,
+/// daemon's fetch worker) as well as in this one: where from, where to,
 /// how to check it, and what to do with the body (the workspace's bounds on
 /// every download are in `DownloadNetwork`). Headers may carry credentials:
 /// a job travels as JSON on the worker's standard input, never in its

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Fetch
+import HostSystem
 import Logging
 import WorkspaceSpec
 
@@ -79,8 +80,11 @@ public struct DownloadService: Sendable {
         case .inProcess:
             return try HTTPClient(settings: network.callSettings)
         case let .worker(executable):
-            if let bundle = network.extraCABundle, access(bundle, F_OK) != 0 {
-                throw .file(operation: "open", path: bundle, errno: errno)
+            if let bundle = network.extraCABundle {
+                let file = FilePathParts(bundle)
+                guard case .some(.some) = try? Directory.system(file.directory).status(file.name) else {
+                    throw .file(operation: "open", path: bundle, errno: ENOENT)
+                }
             }
             return WorkerHTTPClient(worker: FetchWorkerProcess(executable: executable), network: network, logger: logger)
         }
