@@ -63,7 +63,13 @@ public struct Engine: Sendable {
                 let events: any ComponentEventSink = bootLog.map { EventFanOut([board, $0]) } ?? board
                 let components = ComponentCatalog.components(for: spec, host: host).map { bootLog?.guarding($0) ?? $0 }
                 await withDiscardingTaskGroup { work in
-                    if let bootLog { work.addTask { await bootLog.run() } }
+                    if let bootLog {
+                        work.addTask {
+                            await bootLog.run()
+                            // It runs on after READY=1 (see CoderBootLog), touching code the supervision does not.
+                            if !Task.isCancelled, board.hasSentReady { Self.dropStartUpCode(logger: logger) }
+                        }
+                    }
                     await Self.supervise(components, context: context(spec, host: host, events: events),
                                          units: units, events: events, policy: policy, clock: clock, liveness: liveness)
                 }
@@ -145,9 +151,10 @@ public struct Engine: Sendable {
         DownloadService(spec: spec, extraCABundle: (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle)
     }
 
-    /// Once READY=1 is sent, most of the daemon's own code (spec parsing,
-    /// user preparation, converging) has run for the last time: its pages
-    /// leave the resident set (they stay in the page cache, see
+    /// Once READY=1 is sent, and again once the boot log has ended after it,
+    /// most of the daemon's own code (spec parsing, user preparation,
+    /// converging, the boot log) has run for the last time: its pages leave
+    /// the resident set (they stay in the page cache, see
     /// `OwnExecutableCode`); what the supervision touches again comes back.
     static func dropStartUpCode(logger: Logger) {
         do {

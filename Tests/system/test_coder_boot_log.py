@@ -195,7 +195,8 @@ def test_a_token_of_an_older_build_is_said_so_by_status(container, stand_ins, co
 def test_the_daemon_maps_no_libcurl_or_libcrypto_while_the_boot_log_talks_to_coder(container, stand_ins, coder):
     """Every download and every call to Coder runs in a fetch worker (a child
     process): the long-lived daemon never maps the TLS stack, which would stay
-    resident for the rest of the boot."""
+    resident for the rest of the boot. Its own start-up code leaves the
+    resident set at READY=1 and again once the boot log has ended."""
     token = "3b6d8f0a-2c4e-4a6b-8d0f-1e3a5c7e9b20"
     coder.set_build_done(after=2)
     c = container(name="bootlog-maps")
@@ -209,3 +210,8 @@ def test_the_daemon_maps_no_libcurl_or_libcrypto_while_the_boot_log_talks_to_cod
     assert 201 in [call["status"] for call in coder.log_calls()], "the calls went out and the source was registered"
     assert not {name for name in libraries if name.startswith(("libcurl", "libssl", "libcrypto", "libnghttp2"))}, sorted(libraries)
     assert_token_only_in_its_header(coder, token)
+
+    def drops():
+        journal = c.run(["journalctl", "--no-pager", "-u", "coder-vm-bootstrap", "STAGE=ready", "-o", "cat"]).stdout
+        return journal.count("left the resident set") >= 2 or None
+    wait_until(drops, timeout=120, interval=1, message="the second drop of the start-up code, after the boot log ended")

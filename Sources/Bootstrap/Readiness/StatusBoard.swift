@@ -60,6 +60,9 @@ public final class StatusBoard: ComponentEventSink, Sendable {
     /// The status now (the readiness endpoint reads it from its own thread).
     public var snapshot: WorkspaceStatus { state.withLock { $0.status } }
 
+    /// Whether READY=1 has gone to systemd.
+    public var hasSentReady: Bool { state.withLock { $0.sentReady } }
+
     public func record(_ event: ComponentEvent, for name: ComponentName) {
         var journal: [JournalEntry] = []
         let sentReady = state.withLock { state -> Bool in
