@@ -465,9 +465,8 @@ final class JournalRecorder: LogHandler, @unchecked Sendable {  // entries behin
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-             function: String, line: UInt) {
-        stored.withLock { $0.append(Entry(level: level, message: message.description)) }
+    func log(event: LogEvent) {
+        stored.withLock { $0.append(Entry(level: event.level, message: event.message.description)) }
     }
 
     var entries: [Entry] { stored.withLock { $0 } }
