@@ -189,13 +189,6 @@ final class CoderBootLogLinesTests: XCTestCase {
         XCTAssertEqual(queue.waiting.map(\.output), ["agent 20%", BootLogQueue.notice, "30%"], "the latest progress still replaces")
     }
 
-    func testTheSourceIdIsTheSameForAWorkspaceOnEveryBoot() {
-        // uuid.uuid5(UUID("ebda59df-7e88-469d-acec-7356a894c52c"), "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59") in Python.
-        XCTAssertEqual(BootLogSource.id(forWorkspace: "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"), "71e7168a-7748-5e78-b96f-670ffc5f80ad")
-        XCTAssertEqual(BootLogSource.id(forWorkspace: "0B6F6C1E-93F4-4B43-9A3E-6F1D2C3B4A59"), "71e7168a-7748-5e78-b96f-670ffc5f80ad")
-        XCTAssertNotEqual(BootLogSource.id(forWorkspace: "another"), BootLogSource.id(forWorkspace: "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"))
-    }
-
     func testAnUnknownCAIsToldAsTheSettingThatAddsIt() {
         let unknown = FetchError.transfer(url: "https://coder.example.com/bin/coder-linux-amd64", curlCode: 60,
                                           detail: "SSL certificate problem: unable to get local issuer certificate", attempts: 1)

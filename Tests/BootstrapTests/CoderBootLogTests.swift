@@ -16,7 +16,7 @@ import XCTest
 final class CoderBootLogTests: XCTestCase {
     static let token = "6f1d2c3b-4a59-4b43-9a3e-0b6f6c1e93f4"
     static let workspaceID = "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"
-    static let sourceID = "71e7168a-7748-5e78-b96f-670ffc5f80ad"
+    static let sourceID = "ebda59df-7e88-469d-acec-7356a894c52c"  // BootLogSource.id: a literal, so that changing it fails here
     var coder: CoderStandin!
     var journal: JournalRecorder!
     var running: [Task<Void, Never>] = []

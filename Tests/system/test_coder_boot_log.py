@@ -14,7 +14,6 @@ import json
 import ssl
 import subprocess
 import threading
-import uuid
 
 import pytest
 
@@ -23,9 +22,8 @@ from processes import wait_until
 from standins import FileServer
 from test_daemon import CODE_SERVER_VERSION, component, install, stand_ins, status  # noqa: F401  (stand_ins: a fixture)
 
-WORKSPACE_ID = "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"  # standins.workspace_spec's
-# As Sources/Bootstrap/BootLog/BootLogSource.swift: the source id is the same on every boot.
-SOURCE_ID = str(uuid.uuid5(uuid.UUID("ebda59df-7e88-469d-acec-7356a894c52c"), WORKSPACE_ID))
+# As Sources/Bootstrap/BootLog/BootLogSource.swift: one source id, the same on every boot.
+SOURCE_ID = "ebda59df-7e88-469d-acec-7356a894c52c"
 TLS_FILES_PORT = 7082
 REFUSAL = ("Coder refuses this workspace's agent token (HTTP 403: Agent trying to connect from non-latest build.): "
            "the VM runs an older build's token; restart the workspace from Coder")

@@ -59,7 +59,7 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
     let limits: Limits
     private let coder: CoderSettings
     private let token: String
-    private let sourceID: String
+    private let sourceID = BootLogSource.id
     private let network: DownloadService
     private let status: @Sendable () -> WorkspaceStatus
     private let logger: Logger
@@ -93,7 +93,6 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
         self.network = network
         self.status = status
         self.logger = logger
-        sourceID = BootLogSource.id(forWorkspace: spec.workspace.id)
         let transcript = BootLogTranscript(redaction: SecretRedaction(spec: spec, token: token),
                                            maxLineBytes: limits.maxLineBytes, pace: limits.pace)
         var queue = BootLogQueue(capacity: limits.maxLines)
