@@ -5,7 +5,7 @@ DAEMON := .build/release/coder-vm-bootstrap
 SEED := .build/release/coder-vm-seed
 DEPS_STAMP := .cache/deps.stamp
 
-.PHONY: all deps build release portability unit-test system-test package-test vm-test test man deb rpm arch tarball packages demo bench soak clean
+.PHONY: all deps build release portability lint format unit-test system-test package-test vm-test test man deb rpm arch tarball packages demo bench soak clean
 
 all: build
 
@@ -24,6 +24,15 @@ release: deps
 
 portability: release
 	scripts/check-portability.sh $(DAEMON)
+
+# The Swift sources as swift-format (from the toolchain) writes them, with
+# the project's .swift-format; `make format` rewrites them so.
+SWIFT_SOURCES := Sources Tests bench/bench-fetch Package.swift
+lint:
+	swift format lint --strict --recursive $(SWIFT_SOURCES)
+
+format:
+	swift format format --in-place --recursive $(SWIFT_SOURCES)
 
 # Unit tests: every module against real parts (libcurl and an HTTP server,
 # sd_notify and journald sockets, cloud-init's schema validator).
@@ -71,7 +80,7 @@ package-test: packages
 vm-test: deb
 	python3 -m pytest -q -s Tests/vm
 
-test: unit-test portability system-test package-test vm-test
+test: lint unit-test portability system-test package-test vm-test
 
 # The daemon against its targets and the seed approach side by side (nspawn,
 # needs root): out/bench.json. Not part of `make test`.

@@ -24,8 +24,9 @@ let package = Package(
     ],
     targets: [
         // C interop: module maps and thin shims, nothing else.
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
-                       providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
+        .systemLibrary(
+            name: "CSystemd", pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // zlib, dlopen'ed like libcurl: <zlib.h> at build time only.
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("dl")]),
@@ -40,28 +41,36 @@ let package = Package(
         // executables (the daemon matches os-release to a row, the companion
         // picks one by name).
         .target(name: "Distributions"),
-        .target(name: "SystemdSupport", dependencies: [
-            "CSystemd",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "SystemdSupport",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCrypto"]),
         // The system layer: the only module of the daemon that makes system
         // calls (files below trusted roots, commands with deadlines, sockets).
-        .target(name: "HostSystem", dependencies: [
-            "CZlib", "CLinuxExtensions",
-            .product(name: "Subprocess", package: "swift-subprocess"),
-            .product(name: "SystemPackage", package: "swift-system"),
-        ]),
-        .target(name: "Bootstrap", dependencies: [
-            "WorkspaceSpec", "Distributions", "SystemdSupport", "Fetch", "HostSystem",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "HostSystem",
+            dependencies: [
+                "CZlib", "CLinuxExtensions",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .target(
+            name: "Bootstrap",
+            dependencies: [
+                "WorkspaceSpec", "Distributions", "SystemdSupport", "Fetch", "HostSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Host side only (full Foundation and Yams are fine here). CCrypto
         // gives SHA-1 for the name-based firmware UUID.
-        .target(name: "Seed", dependencies: [
-            "WorkspaceSpec", "Distributions", "CCrypto",
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        .target(
+            name: "Seed",
+            dependencies: [
+                "WorkspaceSpec", "Distributions", "CCrypto",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // Fakes for the supervisor's tests: units whose programs a test
         // scripts, a clock that moves only when slept on, an event recorder.
         .target(name: "BootstrapTestKit", dependencies: ["Bootstrap", "SystemdSupport", "WorkspaceSpec"]),
@@ -77,10 +86,12 @@ let package = Package(
             // binary (bench/link_variants.py).
             linkerSettings: [.unsafeFlags(["-Xlinker", "--wrap=hypotf", "-Xlinker", "--no-export-dynamic"])]
         ),
-        .executableTarget(name: "coder-vm-seed", dependencies: [
-            "Seed", "WorkspaceSpec",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "coder-vm-seed",
+            dependencies: [
+                "Seed", "WorkspaceSpec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // Not shipped: runs Fetch the way the daemon does, for bench/ (downloads
         // against the curl CLI, the fleet simulation).
         .executableTarget(name: "bench-fetch", dependencies: ["Fetch"], path: "bench/bench-fetch"),
@@ -95,9 +106,11 @@ let package = Package(
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem", "BootstrapTestKit"]),
         // Depends on the executable so `swift test` builds it: the tests run
         // the real binary for exit codes and the Terraform protocol.
-        .testTarget(name: "SeedTests", dependencies: [
-            "Seed", "WorkspaceSpec", "coder-vm-seed",
-            .product(name: "Yams", package: "Yams"),
-        ], exclude: ["Validators"]),
+        .testTarget(
+            name: "SeedTests",
+            dependencies: [
+                "Seed", "WorkspaceSpec", "coder-vm-seed",
+                .product(name: "Yams", package: "Yams"),
+            ], exclude: ["Validators"]),
     ]
 )

@@ -34,8 +34,9 @@ public struct Engine: Sendable {
         let host = HostDetection.current()
         if let note = host.note { logger.warning("\(note)", metadata: ["stage": "host"]) }
         let notifier = Notifier()
-        let board = StatusBoard(spec: spec, specPath: specPath, host: host, notifier: notifier, statusFile: paths.statusFile, logger: logger,
-                                readySent: { [logger] in Self.dropStartUpCode(logger: logger) })
+        let board = StatusBoard(
+            spec: spec, specPath: specPath, host: host, notifier: notifier, statusFile: paths.statusFile, logger: logger,
+            readySent: { [logger] in Self.dropStartUpCode(logger: logger) })
         defer { board.stopping() }
         for (stage, duration) in earlierStages { board.recordStage(stage, duration) }
         if !bootSpecPending { saveForTheNextBoot(spec) }
@@ -70,8 +71,9 @@ public struct Engine: Sendable {
                             if !Task.isCancelled, board.hasSentReady { Self.dropStartUpCode(logger: logger) }
                         }
                     }
-                    await Self.supervise(components, context: context(spec, host: host, events: events),
-                                         units: units, events: events, policy: policy, clock: clock, liveness: liveness)
+                    await Self.supervise(
+                        components, context: context(spec, host: host, events: events),
+                        units: units, events: events, policy: policy, clock: clock, liveness: liveness)
                 }
             }
             // The first task to end is the stop signal (or a fatal error).
@@ -89,8 +91,9 @@ public struct Engine: Sendable {
         let gate = DependencyGate()
         await withDiscardingTaskGroup { group in
             for component in components {
-                let supervisor = Supervisor(component: component, context: context(component), units: units, events: events,
-                                            gate: gate, policy: policy, clock: clock, liveness: liveness)
+                let supervisor = Supervisor(
+                    component: component, context: context(component), units: units, events: events,
+                    gate: gate, policy: policy, clock: clock, liveness: liveness)
                 group.addTask { await supervisor.run() }
             }
         }
@@ -100,8 +103,10 @@ public struct Engine: Sendable {
     /// boot's arrives; then returns it (validated) for the supervision to go
     /// on with. Converging is idempotent, so what already runs and did not
     /// change is not restarted.
-    private func superviseUntilTheBootSpecArrives(host: HostDetection, board: StatusBoard, units: any UnitControl,
-                                                  clock: ContinuousClock, liveness: Liveness<ContinuousClock>) async throws -> WorkspaceSpec {
+    private func superviseUntilTheBootSpecArrives(
+        host: HostDetection, board: StatusBoard, units: any UnitControl,
+        clock: ContinuousClock, liveness: Liveness<ContinuousClock>
+    ) async throws -> WorkspaceSpec {
         let components = ComponentCatalog.components(for: spec, host: host)
         for component in components where component.usesSecrets {
             board.record(.progress("waiting for this boot's spec from cloud-init (it carries the token)"), for: component.name)
@@ -109,8 +114,9 @@ public struct Engine: Sendable {
         let path = SpecFile.searchPaths[0]
         let arrived = try await withThrowingTaskGroup(of: WorkspaceSpec?.self) { group in
             group.addTask {
-                await Self.supervise(components.filter { !$0.usesSecrets }, context: context(spec, host: host, events: board),
-                                     units: units, events: board, policy: policy, clock: clock, liveness: liveness)
+                await Self.supervise(
+                    components.filter { !$0.usesSecrets }, context: context(spec, host: host, events: board),
+                    units: units, events: board, policy: policy, clock: clock, liveness: liveness)
                 return nil
             }
             group.addTask {
@@ -141,8 +147,9 @@ public struct Engine: Sendable {
         return { component in
             var componentLogger = logger
             componentLogger[metadataKey: "component"] = .string(component.name.rawValue)
-            return ComponentContext(spec: spec, host: host, paths: paths, logger: componentLogger, downloads: downloads,
-                                    events: ComponentEvents(component.name, sink: events))
+            return ComponentContext(
+                spec: spec, host: host, paths: paths, logger: componentLogger, downloads: downloads,
+                events: ComponentEvents(component.name, sink: events))
         }
     }
 
@@ -159,8 +166,9 @@ public struct Engine: Sendable {
     static func dropStartUpCode(logger: Logger) {
         do {
             let bytes = try OwnExecutableCode.dropResidentPages()
-            logger.info("the daemon's code (\(bytes / 1024) KiB mapped) left the resident set; its pages stay in the page cache",
-                        metadata: ["stage": "ready"])
+            logger.info(
+                "the daemon's code (\(bytes / 1024) KiB mapped) left the resident set; its pages stay in the page cache",
+                metadata: ["stage": "ready"])
         } catch {
             logger.warning("could not drop the start-up code from the resident set: \(error)", metadata: ["stage": "ready"])
         }
@@ -178,8 +186,9 @@ public struct Engine: Sendable {
                 withheld = false
             } else if !withheld {
                 withheld = true
-                logger.error("supervision of \(overdue.map(\.rawValue).joined(separator: ", ")) is stuck; withholding WATCHDOG=1 so systemd restarts the daemon",
-                             metadata: ["stage": "watchdog"])
+                logger.error(
+                    "supervision of \(overdue.map(\.rawValue).joined(separator: ", ")) is stuck; withholding WATCHDOG=1 so systemd restarts the daemon",
+                    metadata: ["stage": "watchdog"])
             }
             try await Task.sleep(for: interval)
         }

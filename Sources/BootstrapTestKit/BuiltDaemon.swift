@@ -14,7 +14,10 @@ public enum BuiltDaemon {
                 let binary = directory.appendingPathComponent("coder-vm-bootstrap")
                 var isDirectory: ObjCBool = false
                 if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                   FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+                    FileManager.default.isExecutableFile(atPath: binary.path)
+                {
+                    return binary
+                }
             }
         }
         return URL(fileURLWithPath: ".build/debug/coder-vm-bootstrap")

@@ -19,8 +19,10 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
     private let convergeCount = Mutex(0)
     private let afterReadyCount = Mutex(0)
 
-    public init(_ name: ComponentName, unit: String?, needs: Set<ComponentName> = [], bootUnits: [String] = [],
-                units: FakeUnits<C>, outcomes: [Outcome] = [.converged(changed: false)]) {
+    public init(
+        _ name: ComponentName, unit: String?, needs: Set<ComponentName> = [], bootUnits: [String] = [],
+        units: FakeUnits<C>, outcomes: [Outcome] = [.converged(changed: false)]
+    ) {
         self.name = name
         self.unit = unit
         self.needs = needs
@@ -54,8 +56,9 @@ extension ComponentContext {
     /// A context for components under test: a throwaway layout below `root`.
     public static func testing(_ name: ComponentName, events: any ComponentEventSink, root: String = "/nonexistent") -> ComponentContext {
         let spec = WorkspaceSpec(workspace: .init(owner: "alice", name: "dev", id: "1"), user: .init(name: "coder"))
-        return ComponentContext(spec: spec, host: HostDetection(OSRelease(fields: ["ID": "debian", "VERSION_ID": "12"])),
-                                paths: Paths(root: root), logger: .init(label: "test"),
-                                downloads: DownloadService(spec: spec, extraCABundle: nil), events: ComponentEvents(name, sink: events))
+        return ComponentContext(
+            spec: spec, host: HostDetection(OSRelease(fields: ["ID": "debian", "VERSION_ID": "12"])),
+            paths: Paths(root: root), logger: .init(label: "test"),
+            downloads: DownloadService(spec: spec, extraCABundle: nil), events: ComponentEvents(name, sink: events))
     }
 }

@@ -15,20 +15,27 @@ public struct Distribution: Equatable, Sendable {
     public var imageURL: String
 
     public static let all: [Distribution] = [
-        .init(name: "debian-12", osReleaseID: "debian", versionID: "12", family: .debian,
-              imageURL: "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"),
-        .init(name: "ubuntu-22.04", osReleaseID: "ubuntu", versionID: "22.04", family: .debian,
-              imageURL: "https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64-disk-kvm.img"),
-        .init(name: "fedora-39", osReleaseID: "fedora", versionID: "39", family: .fedora,
-              imageURL: "https://download.fedoraproject.org/pub/fedora/linux/releases/39/Cloud/x86_64/images/Fedora-Cloud-Base-39-1.5.x86_64.qcow2"),
-        .init(name: "arch", osReleaseID: "arch", versionID: nil, family: .arch,
-              imageURL: "https://geo.mirror.pkgbuild.com/images/latest/Arch-Linux-x86_64-cloudimg.qcow2"),
-        .init(name: "almalinux-9", osReleaseID: "almalinux", versionID: "9", family: .enterpriseLinux,
-              imageURL: "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2"),
-        .init(name: "centos-stream-9", osReleaseID: "centos", versionID: "9", family: .enterpriseLinux,
-              imageURL: "https://cloud.centos.org/centos/9-stream/x86_64/images/CentOS-Stream-GenericCloud-9-latest.x86_64.qcow2"),
-        .init(name: "rocky-9", osReleaseID: "rocky", versionID: "9", family: .enterpriseLinux,
-              imageURL: "https://download.rockylinux.org/pub/rocky/9/images/x86_64/Rocky-9-GenericCloud.latest.x86_64.qcow2"),
+        .init(
+            name: "debian-12", osReleaseID: "debian", versionID: "12", family: .debian,
+            imageURL: "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"),
+        .init(
+            name: "ubuntu-22.04", osReleaseID: "ubuntu", versionID: "22.04", family: .debian,
+            imageURL: "https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64-disk-kvm.img"),
+        .init(
+            name: "fedora-39", osReleaseID: "fedora", versionID: "39", family: .fedora,
+            imageURL: "https://download.fedoraproject.org/pub/fedora/linux/releases/39/Cloud/x86_64/images/Fedora-Cloud-Base-39-1.5.x86_64.qcow2"),
+        .init(
+            name: "arch", osReleaseID: "arch", versionID: nil, family: .arch,
+            imageURL: "https://geo.mirror.pkgbuild.com/images/latest/Arch-Linux-x86_64-cloudimg.qcow2"),
+        .init(
+            name: "almalinux-9", osReleaseID: "almalinux", versionID: "9", family: .enterpriseLinux,
+            imageURL: "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2"),
+        .init(
+            name: "centos-stream-9", osReleaseID: "centos", versionID: "9", family: .enterpriseLinux,
+            imageURL: "https://cloud.centos.org/centos/9-stream/x86_64/images/CentOS-Stream-GenericCloud-9-latest.x86_64.qcow2"),
+        .init(
+            name: "rocky-9", osReleaseID: "rocky", versionID: "9", family: .enterpriseLinux,
+            imageURL: "https://download.rockylinux.org/pub/rocky/9/images/x86_64/Rocky-9-GenericCloud.latest.x86_64.qcow2"),
     ]
 
     public static func named(_ name: String) -> Distribution? {

@@ -3,7 +3,9 @@
 /// companion asks the same rows for the admin group and package format.
 public struct Distro: Equatable, Sendable {
     public enum Name: String, Sendable {
-        case debian, fedora, enterpriseLinux = "el", arch
+        case debian, fedora
+        case enterpriseLinux = "el"
+        case arch
     }
 
     public var name: Name

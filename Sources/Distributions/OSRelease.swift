@@ -18,7 +18,12 @@ public struct OSRelease: Equatable, Sendable {
             var unescaped = ""
             var escaping = false
             for char in value {
-                if escaping || char != "\\" { unescaped.append(char); escaping = false } else { escaping = true }
+                if escaping || char != "\\" {
+                    unescaped.append(char)
+                    escaping = false
+                } else {
+                    escaping = true
+                }
             }
             fields[key] = unescaped
         }

@@ -14,9 +14,11 @@ public enum PackageManager: String, Sendable {
         switch self {
         case .apt:
             let lock = ["-o", "DPkg::Lock::Timeout=300"]
-            return [["dpkg", "--configure", "-a"],
-                    ["apt-get"] + lock + ["update", "-q"],
-                    ["apt-get"] + lock + ["install", "-y", "-q", "--no-install-recommends"] + packages]
+            return [
+                ["dpkg", "--configure", "-a"],
+                ["apt-get"] + lock + ["update", "-q"],
+                ["apt-get"] + lock + ["install", "-y", "-q", "--no-install-recommends"] + packages,
+            ]
         case .dnf:
             return [["dnf", "install", "-y", "-q"] + packages]
         case .pacman:

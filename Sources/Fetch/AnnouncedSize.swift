@@ -23,8 +23,10 @@ enum AnnouncedSize {
         var end: Int64?
     }
 
-    static func check(status: Int, contentLength: String?, contentRange: String?,
-                      resumedFrom: Int64, limit: Int64) -> Result<Announcement, Problem> {
+    static func check(
+        status: Int, contentLength: String?, contentRange: String?,
+        resumedFrom: Int64, limit: Int64
+    ) -> Result<Announcement, Problem> {
         Result { () throws(Problem) in
             let length = try contentLength.map { value throws(Problem) in try number(value, "Content-Length") }
             guard status == 206 else {
@@ -36,8 +38,9 @@ enum AnnouncedSize {
             if let length {
                 let (sum, overflow) = resumedFrom.addingReportingOverflow(length)
                 guard !overflow else {
-                    throw .invalid("Content-Length \(length) of a 206 resumed at byte \(resumedFrom) "
-                                   + "is beyond any file size")
+                    throw .invalid(
+                        "Content-Length \(length) of a 206 resumed at byte \(resumedFrom) "
+                            + "is beyond any file size")
                 }
                 end = sum
             }

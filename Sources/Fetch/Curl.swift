@@ -168,12 +168,14 @@ final class CurlEasy {
             return CurlCompletion(status: status, failure: nil, effectiveURL: url)
         }
         if let hop = box.refusedRedirect {
-            let failure = CurlFailure(kind: .redirectRefused, code: Int(code.rawValue),
-                                      message: "redirect from \(hop.from) to \(hop.to) refused")
+            let failure = CurlFailure(
+                kind: .redirectRefused, code: Int(code.rawValue),
+                message: "redirect from \(hop.from) to \(hop.to) refused")
             return CurlCompletion(status: status, failure: failure, effectiveURL: url, refusedRedirect: hop)
         }
-        let failure = CurlFailure(kind: Self.kind(of: code), code: Int(code.rawValue),
-                                  message: message(for: code))
+        let failure = CurlFailure(
+            kind: Self.kind(of: code), code: Int(code.rawValue),
+            message: message(for: code))
         return CurlCompletion(status: status, failure: failure, effectiveURL: url)
     }
 
@@ -189,11 +191,15 @@ final class CurlEasy {
             ("CURLOPT_FOLLOWLOCATION", setLong(CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)),
             // What libcurl itself enforces; RedirectPolicy refuses the same
             // hops earlier, in the header callback, naming both URLs.
-            ("CURLOPT_PROTOCOLS_STR",
-             ccurl_setopt_web_protocols(handle, RedirectPolicy.scheme(of: request.url) == "https" ? 1 : 0)),
+            (
+                "CURLOPT_PROTOCOLS_STR",
+                ccurl_setopt_web_protocols(handle, RedirectPolicy.scheme(of: request.url) == "https" ? 1 : 0)
+            ),
             ("CURLOPT_MAXREDIRS", setLong(CURLOPT_MAXREDIRS, request.maxRedirects)),
-            ("CURLOPT_CONNECTTIMEOUT_MS",
-             setLong(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)),
+            (
+                "CURLOPT_CONNECTTIMEOUT_MS",
+                setLong(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
+            ),
             ("CURLOPT_LOW_SPEED_LIMIT", setLong(CURLOPT_LOW_SPEED_LIMIT, request.lowSpeedBytesPerSecond)),
             ("CURLOPT_LOW_SPEED_TIME", setLong(CURLOPT_LOW_SPEED_TIME, request.lowSpeedSeconds)),
             ("CURLOPT_TIMEOUT_MS", setLong(CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds ?? 0)),
@@ -201,10 +207,14 @@ final class CurlEasy {
             // Fewer, larger writes to the file than the 16 KiB default; 512 KiB
             // is the most libcurl before 7.88 accepts.
             ("CURLOPT_BUFFERSIZE", setLong(CURLOPT_BUFFERSIZE, Self.receiveBufferBytes)),
-            ("CURLOPT_MAXFILESIZE_LARGE",
-             ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes ?? 0))),
-            ("CURLOPT_RESUME_FROM_LARGE",
-             ccurl_setopt_off_t(handle, CURLOPT_RESUME_FROM_LARGE, curl_off_t(request.resumeFrom))),
+            (
+                "CURLOPT_MAXFILESIZE_LARGE",
+                ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes ?? 0))
+            ),
+            (
+                "CURLOPT_RESUME_FROM_LARGE",
+                ccurl_setopt_off_t(handle, CURLOPT_RESUME_FROM_LARGE, curl_off_t(request.resumeFrom))
+            ),
             ("CURLOPT_HTTPHEADER", setList(CURLOPT_HTTPHEADER, request.headers)),
             ("CURLOPT_WRITEFUNCTION", ccurl_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION, onBody)),
             ("CURLOPT_WRITEDATA", ccurl_setopt_ptr(handle, CURLOPT_WRITEDATA, context)),
@@ -220,11 +230,17 @@ final class CurlEasy {
         if let body = request.body {
             // The size first, so the body may hold any byte; libcurl copies
             // it. Never a NULL pointer: that would make libcurl read stdin.
-            results.append(("CURLOPT_POSTFIELDSIZE_LARGE",
-                            ccurl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))))
+            results.append(
+                (
+                    "CURLOPT_POSTFIELDSIZE_LARGE",
+                    ccurl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                ))
             let bytes = body.isEmpty ? [0] : body
-            results.append(("CURLOPT_COPYPOSTFIELDS",
-                            bytes.withUnsafeBytes { ccurl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }))
+            results.append(
+                (
+                    "CURLOPT_COPYPOSTFIELDS",
+                    bytes.withUnsafeBytes { ccurl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+                ))
         }
         if let path = request.caBundlePath {
             results.append(("CURLOPT_CAINFO", setString(CURLOPT_CAINFO, path)))
@@ -242,8 +258,9 @@ final class CurlEasy {
             results.append(("CURLOPT_NOPROXY", setString(CURLOPT_NOPROXY, noProxy ?? "")))
         }
         guard let (name, code) = results.first(where: { $0.1 != CURLE_OK }) else { return nil }
-        return CurlFailure(kind: .other, code: Int(code.rawValue),
-                           message: "libcurl \(CurlLibrary.version) refused \(name): \(Self.describe(code))")
+        return CurlFailure(
+            kind: .other, code: Int(code.rawValue),
+            message: "libcurl \(CurlLibrary.version) refused \(name): \(Self.describe(code))")
     }
 
     private static let receiveBufferBytes = 512 * 1024
@@ -293,7 +310,7 @@ final class CurlEasy {
         case CURLE_RANGE_ERROR: .rangeIgnored
         case CURLE_OPERATION_TIMEDOUT: .timedOut
         case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING,
-             CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            CURLE_HTTP2, CURLE_HTTP2_STREAM:
             .interrupted
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT:
             .unreachable
@@ -328,9 +345,9 @@ private final class DelegateBox {
     /// that answered, since libcurl moves on only after the response.
     func refusesRedirect(_ line: String) -> Bool {
         guard line.utf8.count > 9, line.prefix(9).lowercased() == "location:",
-              let status = easy.info(CURLINFO_RESPONSE_CODE), (300...399).contains(status),
-              let from = easy.info(string: CURLINFO_EFFECTIVE_URL),
-              let to = RedirectPolicy.refusedTarget(from: from, location: String(line.dropFirst(9)))
+            let status = easy.info(CURLINFO_RESPONSE_CODE), (300...399).contains(status),
+            let from = easy.info(string: CURLINFO_EFFECTIVE_URL),
+            let to = RedirectPolicy.refusedTarget(from: from, location: String(line.dropFirst(9)))
         else { return false }
         refusedRedirect = (from, to)
         return true

@@ -11,15 +11,18 @@ import Glibc
 /// system calls as well.
 public func runOnDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        let job = Unmanaged.passRetained(ThreadJob {
-            continuation.resume(returning: work())
-        })
+        let job = Unmanaged.passRetained(
+            ThreadJob {
+                continuation.resume(returning: work())
+            })
         var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { argument in
-            let job = Unmanaged<ThreadJob>.fromOpaque(argument!).takeRetainedValue()
-            job.body()
-            return nil
-        }, job.toOpaque())
+        let status = pthread_create(
+            &thread, nil,
+            { argument in
+                let job = Unmanaged<ThreadJob>.fromOpaque(argument!).takeRetainedValue()
+                job.body()
+                return nil
+            }, job.toOpaque())
         guard status == 0 else {
             // Out of threads: run here rather than fail; this blocks one
             // pool thread for the transfer but still completes it.

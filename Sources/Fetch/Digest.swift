@@ -1,6 +1,7 @@
 // The only Swift file of Fetch that talks to CCrypto: SHA-256 and SHA-1
 // through libcrypto's EVP interface, loaded with dlopen on first use.
 import CCrypto
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,10 +36,11 @@ public final class Digest {
         guard let context = ccrypto_md_ctx_new() else {
             fatalError("EVP_MD_CTX_new returned NULL (out of memory)")
         }
-        let method = switch algorithm {
-        case .sha256: ccrypto_sha256()
-        case .sha1: ccrypto_sha1()
-        }
+        let method =
+            switch algorithm {
+            case .sha256: ccrypto_sha256()
+            case .sha1: ccrypto_sha1()
+            }
         guard ccrypto_digest_init(context, method) == 1 else {
             fatalError("EVP_DigestInit_ex failed: libcrypto has no \(algorithm)")
         }

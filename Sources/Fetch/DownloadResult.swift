@@ -24,8 +24,10 @@ public struct DownloadResult: Sendable, Equatable, Codable {
     /// HTTP requests made, the first included.
     public var attempts: Int
 
-    public init(outcome: Outcome, bytesTransferred: Int64, httpStatus: Int, etag: String?,
-                sha256: String?, duration: Duration, attempts: Int) {
+    public init(
+        outcome: Outcome, bytesTransferred: Int64, httpStatus: Int, etag: String?,
+        sha256: String?, duration: Duration, attempts: Int
+    ) {
         self.outcome = outcome
         self.bytesTransferred = bytesTransferred
         self.httpStatus = httpStatus

@@ -77,8 +77,9 @@ public final class Downloader: Sendable {
             resumed = resumed || file.part.size > 0
             attempts += 1
             let transfer = Transfer(into: file, limit: request.maxBytes, progress: throttle)
-            let curlRequest = makeCurlRequest(request, resumeFrom: file.part.size,
-                                              ifNoneMatch: validator, ifRange: partETag)
+            let curlRequest = makeCurlRequest(
+                request, resumeFrom: file.part.size,
+                ifNoneMatch: validator, ifRange: partETag)
             let completion = await withTaskCancellationHandler {
                 await runOnDedicatedThread { transfer.run(curlRequest) }
             } onCancel: {
@@ -118,12 +119,13 @@ public final class Downloader: Sendable {
                         sha256 = actual
                     }
                     try POSIXFile.remove(file.part.path)
-                    return DownloadResult(outcome: .notModified, bytesTransferred: bytesTransferred,
-                                          httpStatus: 304, etag: validator, sha256: sha256,
-                                          duration: .now - start, attempts: attempts)
+                    return DownloadResult(
+                        outcome: .notModified, bytesTransferred: bytesTransferred,
+                        httpStatus: 304, etag: validator, sha256: sha256,
+                        duration: .now - start, attempts: attempts)
 
                 case nil where completion.status == 416 && transfer.resumedFrom > 0,
-                     .httpStatus? where completion.status == 416 && transfer.resumedFrom > 0:
+                    .httpStatus? where completion.status == 416 && transfer.resumedFrom > 0:
                     // The partial file is not a prefix of the current file.
                     // (libcurl 8.21 reports this 416 as a success, 7.76 and
                     // 7.88 as an error: the partial file might be complete,
@@ -146,8 +148,9 @@ public final class Downloader: Sendable {
                             continue
                         }
                         try POSIXFile.remove(file.part.path)
-                        throw FetchError.checksumMismatch(url: request.url, expected: expected.lowercased(),
-                                                          actual: sha256)
+                        throw FetchError.checksumMismatch(
+                            url: request.url, expected: expected.lowercased(),
+                            actual: sha256)
                     }
                     let mode = request.mode
                     try await Self.blocking {
@@ -158,9 +161,10 @@ public final class Downloader: Sendable {
                     let etag = transfer.etag ?? partETag
                     try destination.install(file.part, etag: etag, keepETag: request.revalidation == .storedETag)
                     throttle?.update(bytes: file.part.size, totalBytes: file.part.size, force: true)
-                    return DownloadResult(outcome: .downloaded, bytesTransferred: bytesTransferred,
-                                          httpStatus: completion.status, etag: etag, sha256: sha256,
-                                          duration: .now - start, attempts: attempts)
+                    return DownloadResult(
+                        outcome: .downloaded, bytesTransferred: bytesTransferred,
+                        httpStatus: completion.status, etag: etag, sha256: sha256,
+                        duration: .now - start, attempts: attempts)
 
                 case .rangeIgnored?:
                     // The server sent the whole file instead of the rest: start over.
@@ -214,7 +218,8 @@ public final class Downloader: Sendable {
     private func validate(_ request: DownloadRequest) throws(FetchError) {
         try RequestChecks.webURL(request.url)
         if let expected = request.expectedSHA256,
-           expected.count != 64 || !expected.allSatisfy(\.isHexDigit) {
+            expected.count != 64 || !expected.allSatisfy(\.isHexDigit)
+        {
             throw .invalidRequest("expected SHA-256 \(expected) is not 64 hex digits")
         }
         guard request.maxBytes > 0 else {
@@ -232,8 +237,10 @@ public final class Downloader: Sendable {
         }
     }
 
-    private func makeCurlRequest(_ request: DownloadRequest, resumeFrom: Int64,
-                                 ifNoneMatch: String?, ifRange: String?) -> CurlRequest {
+    private func makeCurlRequest(
+        _ request: DownloadRequest, resumeFrom: Int64,
+        ifNoneMatch: String?, ifRange: String?
+    ) -> CurlRequest {
         let maxBytes = request.maxBytes
         var headers = request.headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
         if let ifNoneMatch { headers.append("If-None-Match: \(ifNoneMatch)") }
@@ -259,8 +266,10 @@ public final class Downloader: Sendable {
             userAgent: settings.userAgent)
     }
 
-    private static func error(for completion: CurlCompletion, kind: CurlFailure.Kind, url: String,
-                              attempts: Int) -> FetchError {
+    private static func error(
+        for completion: CurlCompletion, kind: CurlFailure.Kind, url: String,
+        attempts: Int
+    ) -> FetchError {
         let failure = completion.failure!
         switch kind {
         case .httpStatus: return .httpStatus(completion.status, url: url, attempts: attempts)

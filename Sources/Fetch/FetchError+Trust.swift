@@ -8,7 +8,8 @@ extension FetchError {
     /// another host name is untrusted too, but not this.
     public var isUnknownCertificateAuthority: Bool {
         guard case let .transfer(_, code, detail, _) = self,
-              CurlFailure.Kind(curlCode: code) == .untrustedCertificate else { return false }
+            CurlFailure.Kind(curlCode: code) == .untrustedCertificate
+        else { return false }
         // OpenSSL's verify errors, as libcurl passes them on:
         // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, _SELF_SIGNED_CERT_IN_CHAIN,
         // _DEPTH_ZERO_SELF_SIGNED_CERT (OpenSSL 1.1 spells "self signed").

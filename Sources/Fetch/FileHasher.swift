@@ -42,11 +42,13 @@ final class FileHasher: @unchecked Sendable {
         written = size
         let context = Unmanaged.passRetained(self)
         var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { argument in
-            let hasher = Unmanaged<FileHasher>.fromOpaque(argument!).takeRetainedValue()
-            hasher.hashUntilStopped()
-            return nil
-        }, context.toOpaque())
+        let status = pthread_create(
+            &thread, nil,
+            { argument in
+                let hasher = Unmanaged<FileHasher>.fromOpaque(argument!).takeRetainedValue()
+                hasher.hashUntilStopped()
+                return nil
+            }, context.toOpaque())
         guard status == 0 else {
             context.release()
             close(fd)

@@ -31,8 +31,10 @@ public final class HTTPClient: Sendable {
     ///   - maxResponseBytes: a longer body fails the call with .tooLarge.
     /// - Throws: FetchError for a call that got no complete answer (no
     ///   connection, TLS, timeout, too large), or CancellationError.
-    public func send(_ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
-                     timeout: Duration = .seconds(30), maxResponseBytes: Int = 64 * 1024) async throws -> HTTPResponse {
+    public func send(
+        _ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
+        timeout: Duration = .seconds(30), maxResponseBytes: Int = 64 * 1024
+    ) async throws -> HTTPResponse {
         try RequestChecks.webURL(url)
         guard !method.isEmpty, method.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
             throw FetchError.invalidRequest("\(method) is not an HTTP method")

@@ -23,7 +23,7 @@ enum RedirectPolicy {
         guard let colon = reference.firstIndex(of: ":") else { return nil }
         let name = reference[..<colon]
         guard let first = name.first, first.isASCII, first.isLetter,
-              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
         else { return nil }
         return name.lowercased()
     }

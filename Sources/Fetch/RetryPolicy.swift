@@ -45,8 +45,10 @@ public struct RetryPolicy: Sendable {
     /// The wait after the `failures`-th failure in a row (1 for the first),
     /// at least `retryAfter` when the server asked for it, never above maxDelay.
     /// `random` is a number in 0..<1.
-    public func delay(afterFailure failures: Int, retryAfter: Duration? = nil,
-                      random: Double = Double.random(in: 0..<1)) -> Duration {
+    public func delay(
+        afterFailure failures: Int, retryAfter: Duration? = nil,
+        random: Double = Double.random(in: 0..<1)
+    ) -> Duration {
         let growth = pow(multiplier, Double(max(0, failures - 1)))
         let base = min(initialDelay.seconds * growth, maxDelay.seconds)
         let jittered = base * (1 - jitter * random)

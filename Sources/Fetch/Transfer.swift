@@ -114,8 +114,10 @@ final class Transfer: CurlDelegate, @unchecked Sendable {
     /// before libcurl takes any of the body.
     private func checkAnnouncedSize() -> Bool {
         guard (200...299).contains(status) else { return true }
-        switch AnnouncedSize.check(status: status, contentLength: contentLength, contentRange: contentRange,
-                                   resumedFrom: resumedFrom, limit: limit) {
+        switch AnnouncedSize.check(
+            status: status, contentLength: contentLength, contentRange: contentRange,
+            resumedFrom: resumedFrom, limit: limit)
+        {
         case let .success(announcement):
             announced = announcement
             return true

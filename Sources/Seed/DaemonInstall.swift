@@ -18,14 +18,19 @@ enum DaemonInstall {
     static let unit = "coder-vm-bootstrap.service"
 
     enum PackageKind: String {
-        case deb = ".deb", rpm = ".rpm", pacman = ".pkg.tar.zst", tarball = ".tar.gz"
+        case deb = ".deb"
+        case rpm = ".rpm"
+        case pacman = ".pkg.tar.zst"
+        case tarball = ".tar.gz"
 
         /// By the URL's path (a query such as a signed-URL token is ignored),
         /// the same way the script decides.
         init?(url: String) {
             let path = String(url.prefix { $0 != "?" && $0 != "#" })
-            guard let kind = [PackageKind.deb, .rpm, .pacman, .tarball].first(where: { path.hasSuffix($0.rawValue) })
-                ?? (path.hasSuffix(".tgz") ? .tarball : nil) else { return nil }
+            guard
+                let kind = [PackageKind.deb, .rpm, .pacman, .tarball].first(where: { path.hasSuffix($0.rawValue) })
+                    ?? (path.hasSuffix(".tgz") ? .tarball : nil)
+            else { return nil }
             self = kind
         }
 
@@ -96,8 +101,10 @@ enum DaemonInstall {
                 if let https = proxy.https { command.append(.string("https_proxy=\(https)")) }
                 if !proxy.noProxy.isEmpty { command.append(.string("no_proxy=\(proxy.noProxy.joined(separator: ","))")) }
             }
-            command += ["sh", "-c", .string(script), "coder-vm-bootstrap-install",
-                        .string(install.packageURL), .string(install.sha256 ?? "")]
+            command += [
+                "sh", "-c", .string(script), "coder-vm-bootstrap-install",
+                .string(install.packageURL), .string(install.sha256 ?? ""),
+            ]
             items.append(.list(command))
         }
         // Enabled so later boots start it; started with --no-block because

@@ -14,17 +14,20 @@ public enum DataVolumeRenderer {
         case .preset: source = .object(["http": .object(["url": .string(options.distribution.imageURL)])])
         case .http(let url): source = .object(["http": .object(["url": .string(url)])])
         case .pvc(let namespace, let name):
-            source = .object(["pvc": .object([
-                "namespace": .string(namespace ?? options.namespace ?? "default"), "name": .string(name),
-            ])])
+            source = .object([
+                "pvc": .object([
+                    "namespace": .string(namespace ?? options.namespace ?? "default"), "name": .string(name),
+                ])
+            ])
         }
         return .object([
             "apiVersion": "cdi.kubevirt.io/v1beta1",
             "kind": "DataVolume",
             // CDI may garbage-collect a finished DataVolume (keeping the PVC);
             // this one is referenced by the VM, so keep it.
-            "metadata": context.metadata(name: context.names.dataVolume,
-                                         annotations: [("cdi.kubevirt.io/storage.deleteAfterCompletion", "false")]),
+            "metadata": context.metadata(
+                name: context.names.dataVolume,
+                annotations: [("cdi.kubevirt.io/storage.deleteAfterCompletion", "false")]),
             "spec": .object([
                 "source": source,
                 "storage": .object([

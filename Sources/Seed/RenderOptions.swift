@@ -22,7 +22,11 @@ public enum RootDiskSource: Equatable, Sendable {
 /// KubeVirt's run strategies: Always while the Coder workspace runs, Halted
 /// while it is stopped (the disk stays).
 public enum RunStrategy: String, CaseIterable, Sendable {
-    case always = "Always", halted = "Halted", manual = "Manual", rerunOnFailure = "RerunOnFailure", once = "Once"
+    case always = "Always"
+    case halted = "Halted"
+    case manual = "Manual"
+    case rerunOnFailure = "RerunOnFailure"
+    case once = "Once"
 }
 
 /// How KubeVirt asks whether the workspace is ready (the VMI's
@@ -74,7 +78,8 @@ public struct RenderOptions: Equatable, Sendable {
             problems.append("access mode \"\(accessMode)\" is not one of \(Self.accessModes.joined(separator: ", "))")
         }
         if case .http(let url) = rootDisk,
-           URL(string: url).flatMap({ ["http", "https"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil ? $0 : nil }) == nil {
+            URL(string: url).flatMap({ ["http", "https"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil ? $0 : nil }) == nil
+        {
             problems.append("image URL \"\(url)\" is not an http(s) URL")
         }
         if !problems.isEmpty { throw .invalidOption(problems.joined(separator: "\n")) }

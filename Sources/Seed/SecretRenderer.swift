@@ -49,7 +49,8 @@ public enum SecretRenderer {
     /// `coder.caCertificates`), biggest first.
     static func fieldSizes(_ spec: WorkspaceSpec) -> [(path: String, bytes: Int)] {
         guard let data = try? JSONEncoder().encode(spec),
-              case .object(let root)? = try? JSONDecoder().decode(JSONValue.self, from: data) else { return [] }
+            case .object(let root)? = try? JSONDecoder().decode(JSONValue.self, from: data)
+        else { return [] }
         func size(_ value: JSONValue) -> Int { (try? JSONEncoder().encode(value).count) ?? 0 }
         var sizes: [(path: String, bytes: Int)] = []
         for (key, value) in root {

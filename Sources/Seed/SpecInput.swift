@@ -21,8 +21,13 @@ public enum SpecInput {
             data = contents
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw .invalidSpec(InvalidSpec(source: displayName(path), diagnostics: [SpecDiagnostic(
-                path: "", message: "not UTF-8 text", hint: "save the file as UTF-8")]))
+            throw .invalidSpec(
+                InvalidSpec(
+                    source: displayName(path),
+                    diagnostics: [
+                        SpecDiagnostic(
+                            path: "", message: "not UTF-8 text", hint: "save the file as UTF-8")
+                    ]))
         }
         return text
     }

@@ -11,9 +11,10 @@ public enum SpecNormalizer {
         var problems: [SpecDiagnostic] = []
         // The id is a label value on every object.
         if !KubernetesName.isLabelValue(spec.workspace.id) {
-            problems.append(SpecDiagnostic(
-                path: "workspace.id", message: "\"\(spec.workspace.id)\" cannot be a Kubernetes label value",
-                hint: "use Coder's workspace id (a UUID: at most 63 characters, letters or digits at both ends)"))
+            problems.append(
+                SpecDiagnostic(
+                    path: "workspace.id", message: "\"\(spec.workspace.id)\" cannot be a Kubernetes label value",
+                    hint: "use Coder's workspace id (a UUID: at most 63 characters, letters or digits at both ends)"))
         }
         // The default host name is `coder-<owner>-<name>`: one label, which
         // may not be longer than 63. Shorten it the way the object names are.
@@ -30,17 +31,22 @@ public enum SpecNormalizer {
         let kind = DaemonInstall.PackageKind(url: install.packageURL)
         switch kind {
         case nil:
-            throw InvalidSpec(diagnostics: [SpecDiagnostic(
-                path: "install.packageURL", message: "cannot tell the package type of \"\(install.packageURL)\"",
-                hint: "the URL's path must end in .deb, .rpm, .pkg.tar.zst or .tar.gz")])
+            throw InvalidSpec(diagnostics: [
+                SpecDiagnostic(
+                    path: "install.packageURL", message: "cannot tell the package type of \"\(install.packageURL)\"",
+                    hint: "the URL's path must end in .deb, .rpm, .pkg.tar.zst or .tar.gz")
+            ])
         case .tarball?:
             return
         case let kind?:
             if kind.format != distribution.family.packageFormat {
-                throw InvalidSpec(diagnostics: [SpecDiagnostic(
-                    path: "install.packageURL",
-                    message: "a \(kind.rawValue) package cannot be installed on \(distribution.name), which installs \(distribution.family.packageFormat.rawValue) packages",
-                    hint: "give the \(distribution.name) package, or the .tar.gz that works everywhere")])
+                throw InvalidSpec(diagnostics: [
+                    SpecDiagnostic(
+                        path: "install.packageURL",
+                        message:
+                            "a \(kind.rawValue) package cannot be installed on \(distribution.name), which installs \(distribution.family.packageFormat.rawValue) packages",
+                        hint: "give the \(distribution.name) package, or the .tar.gz that works everywhere")
+                ])
             }
         }
     }

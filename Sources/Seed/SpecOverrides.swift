@@ -34,7 +34,7 @@ public struct SpecOverrides: Equatable, Sendable {
     ]
 
     public func apply(to tree: JSONValue) -> JSONValue {
-        guard case .object = tree else { return tree } // the decoder reports it
+        guard case .object = tree else { return tree }  // the decoder reports it
         var tree = tree
         func set(_ path: [String], _ value: String?) {
             if let value { tree.set(path, .string(value)) }
@@ -83,7 +83,10 @@ extension JSONValue {
     /// Sets a value, creating mappings on the way (a non-mapping in the way
     /// is replaced: the flag wins).
     mutating func set(_ path: [String], _ value: JSONValue) {
-        guard let first = path.first else { self = value; return }
+        guard let first = path.first else {
+            self = value
+            return
+        }
         var fields: [String: JSONValue] = [:]
         if case .object(let existing) = self { fields = existing }
         var child = fields[first] ?? .object([:])

@@ -20,9 +20,13 @@ public enum SpecTreeParser {
             do {
                 tree = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
             } catch {
-                throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(
-                    path: "", message: "not valid JSON: \(jsonErrorMessage(error))",
-                    hint: "fix the JSON syntax (`python3 -m json.tool FILE` shows where)")])
+                throw InvalidSpec(
+                    source: source,
+                    diagnostics: [
+                        SpecDiagnostic(
+                            path: "", message: "not valid JSON: \(jsonErrorMessage(error))",
+                            hint: "fix the JSON syntax (`python3 -m json.tool FILE` shows where)")
+                    ])
             }
             // As the daemon refuses them, and as Yams refuses them in YAML.
             let repeated = SpecDecoder.repeatedKeys(inJSON: Data(text.utf8))
@@ -33,13 +37,21 @@ public enum SpecTreeParser {
         do {
             root = try Parser(yaml: text, resolver: coreSchema).singleRoot()
         } catch {
-            throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(
-                path: "", message: "not valid YAML or JSON: \(syntaxMessage(error))",
-                hint: "fix the syntax at the line shown (YAML indents with spaces, never tabs)")])
+            throw InvalidSpec(
+                source: source,
+                diagnostics: [
+                    SpecDiagnostic(
+                        path: "", message: "not valid YAML or JSON: \(syntaxMessage(error))",
+                        hint: "fix the syntax at the line shown (YAML indents with spaces, never tabs)")
+                ])
         }
         guard let root else {
-            throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(
-                path: "", message: "the file is empty", hint: "start with apiVersion: \(WorkspaceSpec.currentAPIVersion)")])
+            throw InvalidSpec(
+                source: source,
+                diagnostics: [
+                    SpecDiagnostic(
+                        path: "", message: "the file is empty", hint: "start with apiVersion: \(WorkspaceSpec.currentAPIVersion)")
+                ])
         }
         var converter = Converter()
         let tree = converter.convert(root, path: "")
@@ -89,8 +101,9 @@ public enum SpecTreeParser {
         mutating func convert(_ node: Node, path: String) -> JSONValue {
             nodes += 1
             if nodes == SpecTreeParser.nodeLimit {
-                report(path, node, "the document has more than \(SpecTreeParser.nodeLimit) values",
-                       hint: "a spec is small: check for runaway aliases (*name)")
+                report(
+                    path, node, "the document has more than \(SpecTreeParser.nodeLimit) values",
+                    hint: "a spec is small: check for runaway aliases (*name)")
             }
             guard nodes < SpecTreeParser.nodeLimit else { return .null }
             switch node {
@@ -101,8 +114,9 @@ public enum SpecTreeParser {
                 var object: [String: JSONValue] = [:]
                 for (key, value) in mapping {
                     guard case .scalar(let keyScalar) = key, Self.tagName(key) == .str else {
-                        report(path, key, "a key is not a string (\(key.scalar?.string ?? "a list or mapping"))",
-                               hint: "quote the key")
+                        report(
+                            path, key, "a key is not a string (\(key.scalar?.string ?? "a list or mapping"))",
+                            hint: "quote the key")
                         continue
                     }
                     // Duplicate keys never get here: Yams refuses them while parsing.
@@ -111,7 +125,7 @@ public enum SpecTreeParser {
                 }
                 return .object(object)
             case .alias:
-                return .null // Yams resolves aliases while parsing; none reach here.
+                return .null  // Yams resolves aliases while parsing; none reach here.
             }
         }
 
@@ -132,8 +146,9 @@ public enum SpecTreeParser {
                 report(path, node, "\(text) is not a finite number", hint: "JSON has no infinity or NaN; quote it if you meant text")
                 return .null
             default:
-                report(path, node, "the tag \(node.tag.description) is not supported",
-                       hint: "remove the tag; specs hold strings, numbers, booleans, lists and mappings")
+                report(
+                    path, node, "the tag \(node.tag.description) is not supported",
+                    hint: "remove the tag; specs hold strings, numbers, booleans, lists and mappings")
                 return .null
             }
         }

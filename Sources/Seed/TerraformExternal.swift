@@ -90,7 +90,8 @@ public enum TerraformExternal {
                 continue
             }
             guard case .string(let text) = fields[key]! else {
-                problems.append("\(key): must be a string, not \(kind(fields[key]!)) (the external data source passes strings only; use tostring() or jsonencode())")
+                problems.append(
+                    "\(key): must be a string, not \(kind(fields[key]!)) (the external data source passes strings only; use tostring() or jsonencode())")
                 continue
             }
             query[key] = text

@@ -61,10 +61,11 @@ public enum VirtualMachineRenderer {
     /// A not-ready VM only drops out of its Service (no restart), so the
     /// probe can be patient: boot and first convergence take minutes.
     static func readinessProbe(_ kind: ReadinessProbeKind, port: Int) -> YAMLValue {
-        let action: (String, YAMLValue) = switch kind {
-        case .http: ("httpGet", .object(["port": .int(port), "path": "/readyz"]))
-        case .exec: ("exec", .object(["command": .list(probeCommand.map(YAMLValue.string))]))
-        }
+        let action: (String, YAMLValue) =
+            switch kind {
+            case .http: ("httpGet", .object(["port": .int(port), "path": "/readyz"]))
+            case .exec: ("exec", .object(["command": .list(probeCommand.map(YAMLValue.string))]))
+            }
         return .object([
             action,
             ("initialDelaySeconds", 20),

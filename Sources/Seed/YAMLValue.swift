@@ -57,7 +57,8 @@ public indirect enum YAMLValue: Equatable, Sendable {
 }
 
 extension YAMLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral {
+    ExpressibleByArrayLiteral
+{
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -121,8 +122,9 @@ extension YAMLValue {
 
     static func isPlainSafe(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, plainStart.contains(first),
-              text.unicodeScalars.allSatisfy(plainRest.contains),
-              !specialWords.contains(text.lowercased()) else { return false }
+            text.unicodeScalars.allSatisfy(plainRest.contains),
+            !specialWords.contains(text.lowercased())
+        else { return false }
         return Resolver.default.resolveTag(of: .scalar(.init(text))) == .str
     }
 }

@@ -79,8 +79,9 @@ public struct JournalLogHandler: LogHandler {
         destination: Destination = .automatic()
     ) -> @Sendable (String, Logger.MetadataProvider?) -> JournalLogHandler {
         { label, provider in
-            JournalLogHandler(label: label, identifier: identifier, destination: destination,
-                              logLevel: logLevel, metadataProvider: provider)
+            JournalLogHandler(
+                label: label, identifier: identifier, destination: destination,
+                logLevel: logLevel, metadataProvider: provider)
         }
     }
 
@@ -102,20 +103,23 @@ public struct JournalLogHandler: LogHandler {
         switch destination {
         case .journal:
             do {
-                try Journal.send(Self.journalFields(
-                    level: event.level, message: message, metadata: merged, identifier: identifier,
-                    file: event.file, function: event.function, line: event.line))
+                try Journal.send(
+                    Self.journalFields(
+                        level: event.level, message: message, metadata: merged, identifier: identifier,
+                        file: event.file, function: event.function, line: event.line))
             } catch {
                 // Sending failed (e.g. EAGAIN, EMSGSIZE): better a plain line
                 // than a lost entry. A missing socket is not a failure to
                 // libsystemd (it drops the entry), which is why the
                 // destination is chosen up front by `.automatic()`.
-                Self.writeStandardError(Self.standardErrorLine(
-                    level: event.level, label: label, message: message, metadata: merged))
+                Self.writeStandardError(
+                    Self.standardErrorLine(
+                        level: event.level, label: label, message: message, metadata: merged))
             }
         case .standardError:
-            Self.writeStandardError(Self.standardErrorLine(
-                level: event.level, label: label, message: message, metadata: merged))
+            Self.writeStandardError(
+                Self.standardErrorLine(
+                    level: event.level, label: label, message: message, metadata: merged))
         }
     }
 
@@ -127,8 +131,10 @@ public struct JournalLogHandler: LogHandler {
         level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
         source: String, file: String, function: String, line: UInt
     ) {
-        log(event: LogEvent(level: level, message: message, metadata: metadata, source: source,
-                            file: file, function: function, line: line))
+        log(
+            event: LogEvent(
+                level: level, message: message, metadata: metadata, source: source,
+                file: file, function: function, line: line))
     }
 
     /// Handler metadata, then the provider's, then the call's: the later
@@ -202,7 +208,8 @@ public struct JournalLogHandler: LogHandler {
         case .stringConvertible(let c): return c.description
         case .array(let values): return "[" + values.map(render).joined(separator: ", ") + "]"
         case .dictionary(let dict):
-            return "[" + dict.sorted { $0.key < $1.key }.map { "\($0.key): \(render($0.value))" }
+            return "["
+                + dict.sorted { $0.key < $1.key }.map { "\($0.key): \(render($0.value))" }
                 .joined(separator: ", ") + "]"
         }
     }

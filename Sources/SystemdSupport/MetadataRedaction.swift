@@ -59,7 +59,10 @@ extension Logger.MetadataValue {
         case .array(let values):
             var changed = false
             let mapped = values.map { value -> Logger.MetadataValue in
-                if let r = value.redactingSecrets() { changed = true; return r }
+                if let r = value.redactingSecrets() {
+                    changed = true
+                    return r
+                }
                 return value
             }
             return changed ? .array(mapped) : nil

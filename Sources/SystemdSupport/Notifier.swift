@@ -92,7 +92,7 @@ public final class Notifier: Sendable {
         var states = states
         var newStatus: String?
         if let index = states.lastIndex(where: { if case .status = $0 { true } else { false } }),
-           case .status(let text) = states[index]
+            case .status(let text) = states[index]
         {
             let line = Self.oneLine(text)
             if deduplicateStatus, lastStatus.withLock({ $0 == line }) {

@@ -132,21 +132,24 @@ final class SystemBus {
     func call(_ member: String, argument: String) throws(BusError) {
         try call("\(member) \(argument)") { error, reply in
             csd_manager_call_string(bus, member, argument, error, reply)
-        } read: { _ in }
+        } read: { _ in
+        }
     }
 
     /// Reload (daemon-reload) and other `() -> ()` methods.
     func call(_ member: String) throws(BusError) {
         try call(member) { error, reply in
             csd_manager_call_void(bus, member, error, reply)
-        } read: { _ in }
+        } read: { _ in
+        }
     }
 
     /// KillUnit(s name, s whom, i signal).
     func killUnit(_ unit: String, whom: String, signal: Int32) throws(BusError) {
         try call("KillUnit \(unit)") { error, reply in
             csd_manager_kill_unit(bus, unit, whom, signal, error, reply)
-        } read: { _ in }
+        } read: { _ in
+        }
     }
 
     /// EnableUnitFiles(as, b runtime, b force) -> (b, a(sss)).

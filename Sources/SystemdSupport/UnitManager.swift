@@ -141,8 +141,10 @@ public actor UnitManager {
     /// to, as `systemctl enable` does. Names may be templates' instances
     /// or absolute paths of unit files.
     @discardableResult
-    public func enable(unitFiles: [String], runtime: Bool = false, force: Bool = true,
-                       reload: Bool = true) throws -> [UnitFileChange] {
+    public func enable(
+        unitFiles: [String], runtime: Bool = false, force: Bool = true,
+        reload: Bool = true
+    ) throws -> [UnitFileChange] {
         let files = try unitFiles.map(Self.unitFileArgument)
         let (_, changes) = try bus.enableUnitFiles(files, runtime: runtime, force: force)
         if reload { try daemonReload() }
@@ -214,8 +216,9 @@ public actor UnitManager {
             var status = UnitStatus(
                 name: name, objectPath: path,
                 loadState: try bus.stringProperty(path: path, interface: Self.unitInterface, name: "LoadState"),
-                activeState: UnitActiveState(rawValue: try bus.stringProperty(
-                    path: path, interface: Self.unitInterface, name: "ActiveState")),
+                activeState: UnitActiveState(
+                    rawValue: try bus.stringProperty(
+                        path: path, interface: Self.unitInterface, name: "ActiveState")),
                 subState: try bus.stringProperty(path: path, interface: Self.unitInterface, name: "SubState"))
             if name.hasSuffix(".service") {
                 status.restartCount = try bus.uint32Property(path: path, interface: Self.serviceInterface, name: "NRestarts")

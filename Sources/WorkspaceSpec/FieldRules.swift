@@ -40,8 +40,10 @@ enum FieldRules {
         guard let (offset, scalar) = value.unicodeScalars.enumerated().first(where: { isControl($0.element) && !allowed.contains($0.element) })
         else { return nil }
         let allowedNote = allowed.isEmpty ? "" : " (here only \(allowed.map { visible(String($0)) }.sorted().joined(separator: ", ")) may appear)"
-        return ("contains the control character \(codePoint(scalar)) at position \(offset + 1)\(allowedNote)",
-                "remove it: this value is written into systemd units, environment files or configuration files, where a control character can end a line and start a setting of its own")
+        return (
+            "contains the control character \(codePoint(scalar)) at position \(offset + 1)\(allowedNote)",
+            "remove it: this value is written into systemd units, environment files or configuration files, where a control character can end a line and start a setting of its own"
+        )
     }
 
     /// Linux user names as useradd on every target accepts them.
@@ -59,8 +61,10 @@ enum FieldRules {
         let first: (UInt8) -> Bool = { $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
         let rest: (UInt8) -> Bool = { first($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
         guard let head = chars.first, first(head), chars.count <= 32, chars.dropFirst().allSatisfy(rest) else {
-            return ("\(quoted(name)) is not a valid name (^[a-z_][a-z0-9_-]{0,31}$)",
-                    "use at most 32 lowercase letters, digits, '_' or '-', starting with a letter or '_'")
+            return (
+                "\(quoted(name)) is not a valid name (^[a-z_][a-z0-9_-]{0,31}$)",
+                "use at most 32 lowercase letters, digits, '_' or '-', starting with a letter or '_'"
+            )
         }
         return nil
     }
@@ -75,12 +79,16 @@ enum FieldRules {
     static func supplementaryGroup(_ name: String, sudo: Bool) -> Problem? {
         if let problem = groupName(name) { return problem }
         if name == "root" {
-            return ("the root group owns system files; the workspace user is never in it",
-                    "drop root from groups; sudo: true gives administration")
+            return (
+                "the root group owns system files; the workspace user is never in it",
+                "drop root from groups; sudo: true gives administration"
+            )
         }
         if !sudo, rootEquivalentGroups.contains(name) {
-            return ("\(name) lets its members act as root, but sudo is false",
-                    "set user.sudo: true if the user should administer the VM, or drop \(name) from groups")
+            return (
+                "\(name) lets its members act as root, but sudo is false",
+                "set user.sudo: true if the user should administer the VM, or drop \(name) from groups"
+            )
         }
         return nil
     }
@@ -88,11 +96,16 @@ enum FieldRules {
     /// Kubernetes-style DNS label parts (owner and workspace name end up in
     /// object names and a Service's DNS name).
     static func dnsLabel(_ value: String) -> Problem? {
-        let ok = !value.isEmpty && value.count <= 63
+        let ok =
+            !value.isEmpty && value.count <= 63
             && value.utf8.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
             && isLowerAlnum(value.utf8.first!) && isLowerAlnum(value.utf8.last!)
-        return ok ? nil : ("\(quoted(value)) is not a DNS label",
-                           "use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63")
+        return ok
+            ? nil
+            : (
+                "\(quoted(value)) is not a DNS label",
+                "use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63"
+            )
     }
 
     /// What the kernel takes as a host name: dot-separated DNS labels, at
@@ -115,11 +128,14 @@ enum FieldRules {
     static func url(_ value: String, schemes: Set<String> = ["http", "https"]) -> Problem? {
         let allowed = Set("-._~:/?#[]@!$&'()*+,;=%".utf8)
         if let bad = value.unicodeScalars.first(where: { !$0.isASCII || !(isAlnum(UInt8($0.value)) || allowed.contains(UInt8($0.value))) }) {
-            return ("URL contains \(bad == " " ? "a space" : quoted(String(bad))), which a URL cannot hold as it is",
-                    "percent-encode it (and write host names in their ASCII, xn-- form)")
+            return (
+                "URL contains \(bad == " " ? "a space" : quoted(String(bad))), which a URL cannot hold as it is",
+                "percent-encode it (and write host names in their ASCII, xn-- form)"
+            )
         }
         guard let url = URL(string: value), let scheme = url.scheme?.lowercased(),
-              let host = url.host, !host.isEmpty else {
+            let host = url.host, !host.isEmpty
+        else {
             return ("\(quoted(value)) is not an absolute URL", "write it with a scheme and host, e.g. https://coder.example.com/")
         }
         guard schemes.contains(scheme) else {
@@ -154,7 +170,8 @@ enum FieldRules {
     }
 
     static func sha256Hex(_ value: String) -> Problem? {
-        value.utf8.count == 64 && value.utf8.allSatisfy(isHexDigit) ? nil
+        value.utf8.count == 64 && value.utf8.allSatisfy(isHexDigit)
+            ? nil
             : ("\(quoted(value)) is not a SHA-256 digest", "write the 64 hex digits that `sha256sum FILE` prints")
     }
 
@@ -181,7 +198,10 @@ enum FieldRules {
             return ("\(quoted(value)) is not an HTTP header name", "use letters, digits and -")
         }
         if reservedHeaderNames.contains(value.lowercased()) {
-            return ("\(value) is set by the agent's HTTP client and cannot be added", "drop it; agentHeaders are for headers such as X-Tenant that a proxy in front of Coder expects")
+            return (
+                "\(value) is set by the agent's HTTP client and cannot be added",
+                "drop it; agentHeaders are for headers such as X-Tenant that a proxy in front of Coder expects"
+            )
         }
         return nil
     }
@@ -191,8 +211,10 @@ enum FieldRules {
     /// meaning: none of `,` `"` `\` can pass through unchanged.
     static func headerValue(_ value: String) -> Problem? {
         guard let bad = value.first(where: { $0 == "," || $0 == "\"" || $0 == "\\" }) else { return nil }
-        return ("header value contains \(quoted(String(bad))), which CODER_AGENT_HEADER cannot carry (it separates or quotes headers)",
-                "give a value without commas, double quotes or backslashes")
+        return (
+            "header value contains \(quoted(String(bad))), which CODER_AGENT_HEADER cannot carry (it separates or quotes headers)",
+            "give a value without commas, double quotes or backslashes"
+        )
     }
 
     /// A VS Code marketplace id, `publisher.name` with an optional
@@ -212,7 +234,8 @@ enum FieldRules {
             let version = pieces[1]
             let versionChars = Set(".+-".utf8)
             guard (1...64).contains(version.utf8.count), isAlnum(version.utf8.first!), !version.contains(".."),
-                  version.utf8.allSatisfy({ isAlnum($0) || versionChars.contains($0) }) else {
+                version.utf8.allSatisfy({ isAlnum($0) || versionChars.contains($0) })
+            else {
                 return ("\(quoted(String(version))) is not an extension version", "write publisher.name@1.2.3, or leave the version out")
             }
         }
@@ -246,7 +269,8 @@ enum FieldRules {
     static func hashedPassword(_ value: String) -> Problem? {
         let phc = Set("$=,+/.-".utf8)
         let isArgon2 = value.hasPrefix("$argon2") && value.utf8.allSatisfy { isAlnum($0) || phc.contains($0) }
-        return isArgon2 || sha256Hex(value) == nil ? nil
+        return isArgon2 || sha256Hex(value) == nil
+            ? nil
             : ("not a hashed password", "give an argon2 hash (`echo -n PASSWORD | npx argon2-cli -e`) or a SHA-256 hex, never the password itself")
     }
 
@@ -263,12 +287,16 @@ enum FieldRules {
         case _ where !bracketed && address.host.lowercased() == "localhost", .v4? where !bracketed, .v6? where bracketed: break
         case .v6?: return ("an IPv6 address must be in brackets", "write [\(address.host)]:\(address.port)")
         default:
-            return ("code-server binds to an IP address or localhost, not \(quoted(address.host))",
-                    "write the address, e.g. 127.0.0.1:\(address.port) or [::1]:\(address.port); a name would be resolved when code-server starts")
+            return (
+                "code-server binds to an IP address or localhost, not \(quoted(address.host))",
+                "write the address, e.g. 127.0.0.1:\(address.port) or [::1]:\(address.port); a name would be resolved when code-server starts"
+            )
         }
         if auth == .none, !address.isLoopback {
-            return ("code-server on \(address.host) with auth: none would let anyone who reaches the VM run commands as the user",
-                    "bind to 127.0.0.1 (Coder's port forwarding reaches it) or set auth: password with hashedPassword")
+            return (
+                "code-server on \(address.host) with auth: none would let anyone who reaches the VM run commands as the user",
+                "bind to 127.0.0.1 (Coder's port forwarding reaches it) or set auth: password with hashedPassword"
+            )
         }
         return nil
     }

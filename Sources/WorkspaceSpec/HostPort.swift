@@ -23,8 +23,9 @@ public struct HostPort: Equatable, Sendable {
             portPart = text[text.index(after: colon)...]
         }
         guard !hostPart.isEmpty, (1...5).contains(portPart.utf8.count),
-              portPart.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-              let port = Int(portPart), (1...65535).contains(port) else { return nil }
+            portPart.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let port = Int(portPart), (1...65535).contains(port)
+        else { return nil }
         host = String(hostPart)
         self.port = port
     }

@@ -31,8 +31,9 @@ enum IPAddress: Equatable {
         var octets: [UInt8] = []
         for part in parts {
             guard (1...3).contains(part.utf8.count), part.utf8.allSatisfy({ (48...57).contains($0) }),
-                  part.utf8.count == 1 || part.utf8.first != UInt8(ascii: "0"),
-                  let value = UInt8(part) else { return nil }
+                part.utf8.count == 1 || part.utf8.first != UInt8(ascii: "0"),
+                let value = UInt8(part)
+            else { return nil }
             octets.append(value)
         }
         return octets
@@ -51,7 +52,8 @@ enum IPAddress: Equatable {
                     continue
                 }
                 guard (1...4).contains(part.utf8.count), part.utf8.allSatisfy(isHexDigit),
-                      let value = UInt16(part, radix: 16) else { return nil }
+                    let value = UInt16(part, radix: 16)
+                else { return nil }
                 groups.append(value)
             }
             return groups
@@ -61,7 +63,8 @@ enum IPAddress: Equatable {
             return groups
         }
         guard let head = parse(halves[0], allowsIPv4Tail: false), let tail = parse(halves[1], allowsIPv4Tail: true),
-              head.count + tail.count <= 7 else { return nil }
+            head.count + tail.count <= 7
+        else { return nil }
         return head + Array(repeating: 0, count: 8 - head.count - tail.count) + tail
     }
 

@@ -93,7 +93,10 @@ enum JSONDuplicateKeys {
             let byte = bytes[position]
             position += 1
             if byte == UInt8(ascii: "\"") { break }
-            guard byte == UInt8(ascii: "\\"), position < bytes.count else { raw.append(byte); continue }
+            guard byte == UInt8(ascii: "\\"), position < bytes.count else {
+                raw.append(byte)
+                continue
+            }
             escaped = true
             let code = bytes[position]
             position += 1

@@ -17,7 +17,8 @@ public struct SSHAuthorizedKey: Equatable, Sendable {
     public var comment: String?
 
     public enum ParseError: Error, Equatable {
-        case multipleLines, noKeyType, badBase64, typeMismatch(embedded: String)
+        case multipleLines, noKeyType, badBase64
+        case typeMismatch(embedded: String)
     }
 
     public init(line: String) throws(ParseError) {
@@ -26,12 +27,14 @@ public struct SSHAuthorizedKey: Equatable, Sendable {
         // Options (from="...",no-pty) come first when present; the type is the
         // first field that names a key type.
         guard let typeIndex = fields.firstIndex(where: { Self.keyTypes.contains($0) }),
-              typeIndex + 1 < fields.count else { throw .noKeyType }
+            typeIndex + 1 < fields.count
+        else { throw .noKeyType }
         guard let blob = Data(base64Encoded: fields[typeIndex + 1]), blob.count > 4 else { throw .badBase64 }
         // The blob starts with a uint32 length and the type name again.
         let length = blob.prefix(4).reduce(0) { Int($0) << 8 | Int($1) }
         guard length > 0, blob.count >= 4 + length,
-              let embedded = String(bytes: blob.dropFirst(4).prefix(length), encoding: .utf8) else { throw .badBase64 }
+            let embedded = String(bytes: blob.dropFirst(4).prefix(length), encoding: .utf8)
+        else { throw .badBase64 }
         guard embedded == fields[typeIndex] else { throw .typeMismatch(embedded: embedded) }
         type = embedded
         let rest = fields.dropFirst(typeIndex + 2)

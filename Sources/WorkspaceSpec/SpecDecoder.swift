@@ -18,16 +18,21 @@ public enum SpecDecoder {
     /// other problem names its field, a key given twice included.
     public static func decode(json data: Data, source: String? = nil) throws(InvalidSpec) -> WorkspaceSpec {
         guard data.count <= maximumDocumentBytes else {
-            throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(
-                path: "", message: "is larger than 1 MiB (\(maximumDocumentBytes) bytes), the most a spec may be",
-                hint: "a spec is a few KiB; check that this is the right file")])
+            throw InvalidSpec(
+                source: source,
+                diagnostics: [
+                    SpecDiagnostic(
+                        path: "", message: "is larger than 1 MiB (\(maximumDocumentBytes) bytes), the most a spec may be",
+                        hint: "a spec is a few KiB; check that this is the right file")
+                ])
         }
         let tree: JSONValue
         do {
             tree = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             let looksLikeYAML = data.first(where: { !" \t\r\n".utf8.contains($0) }).map { $0 != UInt8(ascii: "{") } ?? false
-            let hint = looksLikeYAML
+            let hint =
+                looksLikeYAML
                 ? "the daemon reads JSON, as coder-vm-seed writes it; check a YAML spec with `coder-vm-seed check-config FILE` and convert it with `coder-vm-seed render-spec FILE`"
                 : "fix the JSON syntax (`python3 -m json.tool FILE` shows where)"
             throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(path: "", message: "not valid JSON", hint: hint)])
@@ -47,8 +52,9 @@ public enum SpecDecoder {
     /// and then `decode(_:source:)` the tree.
     public static func repeatedKeys(inJSON data: Data) -> [SpecDiagnostic] {
         JSONDuplicateKeys.paths(in: data).map {
-            SpecDiagnostic(path: $0, message: "appears more than once in its mapping",
-                           hint: "keep one: JSON readers disagree on which copy counts")
+            SpecDiagnostic(
+                path: $0, message: "appears more than once in its mapping",
+                hint: "keep one: JSON readers disagree on which copy counts")
         }
     }
 
@@ -68,7 +74,8 @@ public enum SpecDecoder {
 
     private static func readSpec(_ root: SpecReader) -> WorkspaceSpec? {
         _ = root.string("apiVersion", required: true) { version in
-            version == WorkspaceSpec.currentAPIVersion ? nil
+            version == WorkspaceSpec.currentAPIVersion
+                ? nil
                 : ("\(FieldRules.quoted(version)) is not a version this program reads", "use apiVersion: \(WorkspaceSpec.currentAPIVersion)")
         }
         let workspace = root.section("workspace", required: true, readIdentity)
@@ -84,9 +91,10 @@ public enum SpecDecoder {
         let network = readNetwork(root)
 
         guard let workspace = workspace ?? nil, let user = user ?? nil else { return nil }
-        var spec = WorkspaceSpec(workspace: workspace, hostname: hostname, user: user, coder: coder ?? nil,
-                                 codeServer: codeServer, ssh: ssh, docker: docker, readiness: readiness,
-                                 install: install ?? nil, downloads: downloads)
+        var spec = WorkspaceSpec(
+            workspace: workspace, hostname: hostname, user: user, coder: coder ?? nil,
+            codeServer: codeServer, ssh: ssh, docker: docker, readiness: readiness,
+            install: install ?? nil, downloads: downloads)
         spec.network = network
         checkAcrossSections(spec, root)
         return spec
@@ -96,7 +104,8 @@ public enum SpecDecoder {
         let owner = r.string("owner", required: true, rule: FieldRules.dnsLabel)
         let name = r.string("name", required: true, rule: FieldRules.dnsLabel)
         let id = r.string("id", required: true) { id in
-            id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) ? nil
+            id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+                ? nil
                 : ("\(FieldRules.quoted(id)) is not a workspace id", "use Coder's workspace id (data.coder_workspace.me.id)")
         }
         guard let owner, let name, let id else { return nil }
@@ -145,9 +154,12 @@ public enum SpecDecoder {
             proxy.noProxy = p.strings("noProxy", rule: FieldRules.noProxyEntry) ?? []
             return proxy
         }
-        coder.agentHeaders = r.stringMap("agentHeaders", rule: { name, value in
-            FieldRules.headerName(name) ?? FieldRules.headerValue(value)
-        }) ?? [:]
+        coder.agentHeaders =
+            r.stringMap(
+                "agentHeaders",
+                rule: { name, value in
+                    FieldRules.headerName(name) ?? FieldRules.headerValue(value)
+                }) ?? [:]
         switch (coder.auth, coder.token, coder.tokenFile) {
         case (.token, nil, nil):
             r.report("token", "is required with auth: token", hint: "set token (coder_agent.main.token) or tokenFile")
@@ -162,20 +174,26 @@ public enum SpecDecoder {
         var settings = CodeServerSettings()
         settings.enabled = r.bool("enabled") ?? settings.enabled
         if let version = r.string("version", rule: FieldRules.releaseVersion) { settings.version = version }
-        if let template = r.string("downloadURL", rule: { template in
-            let rest = template.replacing("{version}", with: "").replacing("{arch}", with: "")
-            if rest.contains("{") || rest.contains("}") {
-                return ("unknown placeholder in \(FieldRules.quoted(template))", "only {version} and {arch} are substituted")
-            }
-            // Checked with the default version: a bad version is reported at version, once.
-            return FieldRules.url(CodeServerSettings(downloadURL: template).downloadURL(arch: .amd64))
-        }) {
+        if let template = r.string(
+            "downloadURL",
+            rule: { template in
+                let rest = template.replacing("{version}", with: "").replacing("{arch}", with: "")
+                if rest.contains("{") || rest.contains("}") {
+                    return ("unknown placeholder in \(FieldRules.quoted(template))", "only {version} and {arch} are substituted")
+                }
+                // Checked with the default version: a bad version is reported at version, once.
+                return FieldRules.url(CodeServerSettings(downloadURL: template).downloadURL(arch: .amd64))
+            })
+        {
             settings.downloadURL = template
         }
-        settings.sha256 = r.stringMap("sha256", rule: { arch, digest in
-            [CPUArchitecture.amd64.rawValue, CPUArchitecture.arm64.rawValue].contains(arch)
-                ? FieldRules.sha256Hex(digest) : ("unknown architecture \(FieldRules.quoted(arch))", "use amd64 or arm64")
-        }) ?? [:]
+        settings.sha256 =
+            r.stringMap(
+                "sha256",
+                rule: { arch, digest in
+                    [CPUArchitecture.amd64.rawValue, CPUArchitecture.arm64.rawValue].contains(arch)
+                        ? FieldRules.sha256Hex(digest) : ("unknown architecture \(FieldRules.quoted(arch))", "use amd64 or arm64")
+                }) ?? [:]
         settings.installedPath = r.string("installedPath", rule: FieldRules.absolutePath)
         settings.auth = r.choice("auth", CodeServerSettings.Auth.self) ?? settings.auth
         if let bind = r.string("bindAddress", rule: { [auth = settings.auth] in FieldRules.bindAddress($0, auth: auth) }) {
@@ -190,8 +208,11 @@ public enum SpecDecoder {
         }
         let downloads = settings.enabled && settings.installedPath == nil
         if downloads, settings.sha256.isEmpty, [CPUArchitecture.amd64, .arm64].contains(where: { FieldRules.isPlainHTTP(settings.downloadURL(arch: $0)) }) {
-            r.report("downloadURL", "code-server would be downloaded over plain http:// with no SHA-256 to check it against, so anyone on the way could replace it",
-                     hint: "use an https:// URL, or pin the tarball's digest in codeServer.sha256 (amd64, arm64: `sha256sum FILE`); an architecture without a pin is refused at run time")
+            r.report(
+                "downloadURL", "code-server would be downloaded over plain http:// with no SHA-256 to check it against, so anyone on the way could replace it",
+                hint:
+                    "use an https:// URL, or pin the tarball's digest in codeServer.sha256 (amd64, arm64: `sha256sum FILE`); an architecture without a pin is refused at run time"
+            )
         }
         return settings
     }
@@ -209,9 +230,10 @@ public enum SpecDecoder {
     }
 
     private static func readDocker(_ r: SpecReader) -> DockerSettings {
-        DockerSettings(enabled: r.bool("enabled") ?? true, install: r.bool("install") ?? true,
-                       allowDockerRepository: r.bool("allowDockerRepository") ?? false,
-                       addUserToGroup: r.bool("addUserToGroup") ?? true)
+        DockerSettings(
+            enabled: r.bool("enabled") ?? true, install: r.bool("install") ?? true,
+            allowDockerRepository: r.bool("allowDockerRepository") ?? false,
+            addUserToGroup: r.bool("addUserToGroup") ?? true)
     }
 
     private static func readReadiness(_ r: SpecReader) -> ReadinessSettings {
@@ -220,10 +242,13 @@ public enum SpecDecoder {
             r.report("port", FieldRules.port(port))
             readiness.port = port
         }
-        if let names = r.strings("required", rule: { name in
-            ComponentName(rawValue: name) == nil
-                ? ("unknown component \(FieldRules.quoted(name))", "use \(ComponentName.allCases.map(\.rawValue).joined(separator: ", "))") : nil
-        }) {
+        if let names = r.strings(
+            "required",
+            rule: { name in
+                ComponentName(rawValue: name) == nil
+                    ? ("unknown component \(FieldRules.quoted(name))", "use \(ComponentName.allCases.map(\.rawValue).joined(separator: ", "))") : nil
+            })
+        {
             readiness.required = names.compactMap(ComponentName.init(rawValue:))
         }
         return readiness
@@ -233,8 +258,10 @@ public enum SpecDecoder {
         let url = r.string("packageURL", required: true) { FieldRules.url($0) }
         let sha256 = r.string("sha256", rule: FieldRules.sha256Hex)
         if let url, FieldRules.isPlainHTTP(url), sha256 == nil {
-            r.report("packageURL", "the package would be downloaded over plain http:// with no SHA-256 to check it against, so anyone on the way could replace the daemon",
-                     hint: "use an https:// URL, or set install.sha256 to the package's digest (`sha256sum FILE`)")
+            r.report(
+                "packageURL",
+                "the package would be downloaded over plain http:// with no SHA-256 to check it against, so anyone on the way could replace the daemon",
+                hint: "use an https:// URL, or set install.sha256 to the package's digest (`sha256sum FILE`)")
         }
         return url.map { InstallSettings(packageURL: $0, sha256: sha256) }
     }
@@ -243,7 +270,8 @@ public enum SpecDecoder {
         var limits = DownloadLimits()
         if let bytes = r.int("maxBytes") {
             if !DownloadLimits.maxBytesRange.contains(bytes) {
-                r.report("maxBytes", "\(bytes) is outside 1048576 (1 MiB) to 68719476736 (64 GiB)", hint: "give a size in bytes; the default is 2147483648 (2 GiB)")
+                r.report(
+                    "maxBytes", "\(bytes) is outside 1048576 (1 MiB) to 68719476736 (64 GiB)", hint: "give a size in bytes; the default is 2147483648 (2 GiB)")
             }
             limits.maxBytes = bytes
         }
@@ -267,9 +295,11 @@ public enum SpecDecoder {
             return .object(fields)
         case nil:
             let wrapped = fields["network"] != nil
-            root.diagnostics.report(path, "is required (cloud-init network-config version 2, or 1)",
-                                    hint: wrapped ? "give the network-config mapping itself, not wrapped in another network: key"
-                                        : "start the mapping with version: 2, then ethernets: ...")
+            root.diagnostics.report(
+                path, "is required (cloud-init network-config version 2, or 1)",
+                hint: wrapped
+                    ? "give the network-config mapping itself, not wrapped in another network: key"
+                    : "start the mapping with version: 2, then ethernets: ...")
         case .int(let number)?:
             root.diagnostics.report(path, "\(number) is not a network-config version cloud-init reads", hint: "use version: 2 (or 1)")
         case let other?:
@@ -282,8 +312,9 @@ public enum SpecDecoder {
     private static func checkAcrossSections(_ spec: WorkspaceSpec, _ root: SpecReader) {
         let enabled = Set(spec.enabledComponents)
         for (index, name) in (spec.readiness.required ?? []).enumerated() where !enabled.contains(name) {
-            root.diagnostics.report("readiness.required[\(index)]", "\(name.rawValue) is required but not enabled",
-                                    hint: name == .agent ? "add a coder section or drop agent from the list" : "enable it or drop it from the list")
+            root.diagnostics.report(
+                "readiness.required[\(index)]", "\(name.rawValue) is required but not enabled",
+                hint: name == .agent ? "add a coder section or drop agent from the list" : "enable it or drop it from the list")
         }
         let debug = CoderSettings.agentDebugAddress
         var taken: [(owner: String, port: Int)] = []
@@ -301,8 +332,9 @@ public enum SpecDecoder {
             taken.append((path, port))
         }
         if !spec.docker.addUserToGroup, let index = spec.user.groups.firstIndex(of: "docker") {
-            root.diagnostics.report("user.groups[\(index)]", "docker lets its members act as root, but docker.addUserToGroup is false",
-                                    hint: "set docker.addUserToGroup: true if the user should run containers, or drop docker from groups")
+            root.diagnostics.report(
+                "user.groups[\(index)]", "docker lets its members act as root, but docker.addUserToGroup is false",
+                hint: "set docker.addUserToGroup: true if the user should run containers, or drop docker from groups")
         }
     }
 }

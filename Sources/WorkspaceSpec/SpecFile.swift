@@ -53,20 +53,23 @@ public enum SpecFile {
     public static func hostProblems(_ spec: WorkspaceSpec, specPath: String?) -> [SpecDiagnostic] {
         var problems: [SpecDiagnostic] = []
         if let specPath, spec.coder?.token != nil, let mode = permissionBits(specPath), mode & 0o077 != 0 {
-            problems.append(SpecDiagnostic(
-                path: "coder.token", message: "\(specPath) holds the agent token but has mode \(octal(mode))",
-                hint: "chmod 600 \(specPath)"))
+            problems.append(
+                SpecDiagnostic(
+                    path: "coder.token", message: "\(specPath) holds the agent token but has mode \(octal(mode))",
+                    hint: "chmod 600 \(specPath)"))
         }
         if let tokenFile = spec.coder?.tokenFile {
             if let mode = permissionBits(tokenFile) {
                 if mode & 0o077 != 0 {
-                    problems.append(SpecDiagnostic(
-                        path: "coder.tokenFile", message: "\(tokenFile) is readable by others (mode \(octal(mode)))",
-                        hint: "chmod 600 \(tokenFile)"))
+                    problems.append(
+                        SpecDiagnostic(
+                            path: "coder.tokenFile", message: "\(tokenFile) is readable by others (mode \(octal(mode)))",
+                            hint: "chmod 600 \(tokenFile)"))
                 }
             } else {
-                problems.append(SpecDiagnostic(
-                    path: "coder.tokenFile", message: "\(tokenFile) does not exist", hint: "write the agent token there with mode 0600"))
+                problems.append(
+                    SpecDiagnostic(
+                        path: "coder.tokenFile", message: "\(tokenFile) does not exist", hint: "write the agent token there with mode 0600"))
             }
         }
         return problems

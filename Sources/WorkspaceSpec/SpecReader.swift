@@ -76,8 +76,10 @@ final class SpecReader {
     /// business, see `strings(_:allowing:rule:)`).
     static func textProblem(_ text: String, allowing allowed: Set<Unicode.Scalar> = []) -> FieldRules.Problem? {
         if text.utf8.count > FieldRules.maximumStringBytes {
-            return ("is \(text.utf8.count) bytes long; a value may have at most \(FieldRules.maximumStringBytes)",
-                    "shorten it; nothing in a workspace spec needs that much")
+            return (
+                "is \(text.utf8.count) bytes long; a value may have at most \(FieldRules.maximumStringBytes)",
+                "shorten it; nothing in a workspace spec needs that much"
+            )
         }
         return FieldRules.controlCharacters(text, allowing: allowed)
     }
@@ -111,8 +113,9 @@ final class SpecReader {
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) -> T? where T.RawValue == String {
         guard let text = string(key) else { return nil }
         guard let choice = T(rawValue: text) else {
-            report(key, "\(FieldRules.quoted(text)) is not a choice here",
-                   hint: "use one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            report(
+                key, "\(FieldRules.quoted(text)) is not a choice here",
+                hint: "use one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
             return nil
         }
         return choice
@@ -121,8 +124,10 @@ final class SpecReader {
     /// A list of strings, each checked like `string(_:)` (with `allowing`
     /// passed to the control-character rule) and then by `rule`, with its
     /// indexed path.
-    func strings(_ key: String, allowing allowed: Set<Unicode.Scalar> = [],
-                 rule: (String) -> FieldRules.Problem? = { _ in nil }) -> [String]? {
+    func strings(
+        _ key: String, allowing allowed: Set<Unicode.Scalar> = [],
+        rule: (String) -> FieldRules.Problem? = { _ in nil }
+    ) -> [String]? {
         guard let value = value(key) else { return nil }
         guard case .array(let items) = value else {
             report(key, "must be a list, not \(value.kindName)", hint: "write [a, b] or one '- item' per line")
@@ -177,7 +182,8 @@ final class SpecReader {
     /// A nested section read by `read`, or nil when absent or not a mapping.
     func section<T>(_ key: String, required: Bool = false, _ read: (SpecReader) -> T) -> T? {
         guard let value = value(key, required: required),
-              let reader = SpecReader.mapping(value, path: childPath(key), diagnostics: diagnostics) else { return nil }
+            let reader = SpecReader.mapping(value, path: childPath(key), diagnostics: diagnostics)
+        else { return nil }
         defer { reader.finish() }
         return read(reader)
     }
@@ -186,9 +192,11 @@ final class SpecReader {
     func finish() {
         for key in values.keys.sorted() where !known.contains(key) {
             let lowered = key.lowercased()
-            let suggestion = known.first { $0.lowercased().hasPrefix(lowered) || lowered.hasPrefix($0.lowercased()) }
+            let suggestion =
+                known.first { $0.lowercased().hasPrefix(lowered) || lowered.hasPrefix($0.lowercased()) }
                 ?? known.min { editDistance($0, key) < editDistance($1, key) }.flatMap { editDistance($0, key) <= max(2, key.count / 3) ? $0 : nil }
-            let hint = suggestion.map { "did you mean \($0)?" }
+            let hint =
+                suggestion.map { "did you mean \($0)?" }
                 ?? "known fields here: \(Array(Set(known)).sorted().joined(separator: ", "))"
             report(key, "unknown field", hint: hint)
         }

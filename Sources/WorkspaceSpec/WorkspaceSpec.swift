@@ -81,8 +81,10 @@ public struct WorkspaceUser: Encodable, Equatable, Sendable {
     public var sudo: Bool = true
     public var sshAuthorizedKeys: [String] = []
 
-    public init(name: String, shell: String = "/bin/bash", groups: [String] = [], sudo: Bool = true,
-                sshAuthorizedKeys: [String] = []) {
+    public init(
+        name: String, shell: String = "/bin/bash", groups: [String] = [], sudo: Bool = true,
+        sshAuthorizedKeys: [String] = []
+    ) {
         self.name = name
         self.shell = shell
         self.groups = groups
@@ -124,9 +126,11 @@ public struct CoderSettings: Encodable, Equatable, Sendable {
     /// Extra HTTP headers the agent sends to Coder (`CODER_AGENT_HEADER`).
     public var agentHeaders: [String: String] = [:]
 
-    public init(accessURL: String, agentURL: String? = nil, token: String? = nil, tokenFile: String? = nil,
-                auth: Auth = .token, arch: CPUArchitecture = .auto, caCertificates: [String] = [],
-                proxy: ProxySettings? = nil, agentHeaders: [String: String] = [:]) {
+    public init(
+        accessURL: String, agentURL: String? = nil, token: String? = nil, tokenFile: String? = nil,
+        auth: Auth = .token, arch: CPUArchitecture = .auto, caCertificates: [String] = [],
+        proxy: ProxySettings? = nil, agentHeaders: [String: String] = [:]
+    ) {
         self.accessURL = accessURL
         self.agentURL = agentURL
         self.token = token
@@ -185,10 +189,12 @@ public struct CodeServerSettings: Encodable, Equatable, Sendable {
     /// The user's `settings.json`, written when the user has none.
     public var settings: [String: JSONValue] = [:]
 
-    public init(enabled: Bool = true, version: String = "4.96.4",
-                downloadURL: String = CodeServerSettings.defaultDownloadURL, sha256: [String: String] = [:],
-                installedPath: String? = nil, bindAddress: String = "127.0.0.1:13337", auth: Auth = .none,
-                hashedPassword: String? = nil, extensions: [String] = [], settings: [String: JSONValue] = [:]) {
+    public init(
+        enabled: Bool = true, version: String = "4.96.4",
+        downloadURL: String = CodeServerSettings.defaultDownloadURL, sha256: [String: String] = [:],
+        installedPath: String? = nil, bindAddress: String = "127.0.0.1:13337", auth: Auth = .none,
+        hashedPassword: String? = nil, extensions: [String] = [], settings: [String: JSONValue] = [:]
+    ) {
         self.enabled = enabled
         self.version = version
         self.downloadURL = downloadURL
@@ -212,7 +218,8 @@ public struct CodeServerSettings: Encodable, Equatable, Sendable {
     public func unpinnedDownloadRefusal(arch: CPUArchitecture) -> String? {
         let url = downloadURL(arch: arch)
         guard FieldRules.isPlainHTTP(url), sha256[arch.rawValue] == nil else { return nil }
-        return "refusing to download code-server for \(arch.rawValue) from \(url): plain http:// and no codeServer.sha256.\(arch.rawValue) to verify it; use https:// or pin the digest"
+        return
+            "refusing to download code-server for \(arch.rawValue) from \(url): plain http:// and no codeServer.sha256.\(arch.rawValue) to verify it; use https:// or pin the digest"
     }
 
     /// Port of `bindAddress` (validated by the decoder).
@@ -225,8 +232,10 @@ public struct SSHSettings: Encodable, Equatable, Sendable {
     public var passwordAuthentication: Bool = false
     public var permitRootLogin: Bool = false
 
-    public init(enabled: Bool = true, port: Int = 22, passwordAuthentication: Bool = false,
-                permitRootLogin: Bool = false) {
+    public init(
+        enabled: Bool = true, port: Int = 22, passwordAuthentication: Bool = false,
+        permitRootLogin: Bool = false
+    ) {
         self.enabled = enabled
         self.port = port
         self.passwordAuthentication = passwordAuthentication

@@ -1,5 +1,5 @@
-import CGlibcCompat
 import ArgumentParser
+import CGlibcCompat
 import WorkspaceSpec
 
 @main
@@ -8,8 +8,10 @@ struct CoderVMBootstrap: AsyncParsableCommand {
         commandName: "coder-vm-bootstrap",
         abstract: "Turns a KubeVirt VM into a Coder workspace: SSH, docker, code-server and the Coder agent, supervised under systemd.",
         version: BuildInfo.version,
-        subcommands: [RunCommand.self, StatusCommand.self, CheckConfigCommand.self, PrepareStartCommand.self,
-                      FetchWorkerCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, CheckConfigCommand.self, PrepareStartCommand.self,
+            FetchWorkerCommand.self,
+        ]
     )
 
     /// `--version` alone is answered before ArgumentParser builds its command

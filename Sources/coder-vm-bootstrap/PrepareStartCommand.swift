@@ -36,8 +36,9 @@ struct PrepareStartCommand: AsyncParsableCommand {
             printError("the spec at \(path) has no \(name.rawValue) for user \(user)")
             throw ExitCode.specInvalid
         }
-        let context = ComponentContext.standalone(spec: spec, host: host, component: name,
-                                                  logger: Logger(label: "coder-vm-bootstrap"), report: printError)
+        let context = ComponentContext.standalone(
+            spec: spec, host: host, component: name,
+            logger: Logger(label: "coder-vm-bootstrap"), report: printError)
         try await component.prepareStart(context)
     }
 }

@@ -30,14 +30,16 @@ struct RunCommand: AsyncParsableCommand {
             engine = Engine(spec: last, specPath: Paths().lastBootSpec, logger: logger)
             engine.bootSpecPending = true
         } else {
-            let message = "no workspace spec: none of \(SpecFile.searchPaths.joined(separator: ", ")) exists; cloud-init writes the first from the user-data coder-vm-seed renders"
+            let message =
+                "no workspace spec: none of \(SpecFile.searchPaths.joined(separator: ", ")) exists; cloud-init writes the first from the user-data coder-vm-seed renders"
             logger.error("\(message)", metadata: [MessageID.metadataKey: .messageID(.configInvalid)])
             _ = try? notifier.send([.status(message)])
             throw ExitCode.specMissing
         }
         engine.earlierStages = (execToMain.map { [("exec", $0)] } ?? []) + [("spec", reading.duration(to: clock.now))]
-        logger.info("starting \(BuildInfo.version) with \(engine.specPath ?? "")\(engine.bootSpecPending ? " (the last boot's, until this boot's arrives)" : "")",
-                    metadata: ["stage": "start"])
+        logger.info(
+            "starting \(BuildInfo.version) with \(engine.specPath ?? "")\(engine.bootSpecPending ? " (the last boot's, until this boot's arrives)" : "")",
+            metadata: ["stage": "start"])
         do {
             try await engine.run()
         } catch let error as SpecFile.LoadError {
@@ -59,8 +61,9 @@ struct RunCommand: AsyncParsableCommand {
     static func report(_ error: SpecFile.LoadError, logger: Logger, notifier: Notifier) -> ExitCode {
         if case .invalid(let invalid) = error {
             for diagnostic in invalid.diagnostics {
-                logger.error("\(invalid.source ?? "spec"): \(diagnostic)",
-                             metadata: ["field": .string(diagnostic.path), MessageID.metadataKey: .messageID(.configInvalid)])
+                logger.error(
+                    "\(invalid.source ?? "spec"): \(diagnostic)",
+                    metadata: ["field": .string(diagnostic.path), MessageID.metadataKey: .messageID(.configInvalid)])
             }
         } else {
             logger.error("\(error)", metadata: [MessageID.metadataKey: .messageID(.configInvalid)])

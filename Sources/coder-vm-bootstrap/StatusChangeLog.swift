@@ -57,8 +57,10 @@ struct StatusChangeLog {
         let state = component.state.rawValue
         if let progress = component.progress {
             let step = progress.fraction.map { "\(Int($0 * 10))/10" } ?? "\(progress.bytes / 10_000_000)x10MB"
-            return ("\(state) downloading \(progress.what) \(step)",
-                    "downloading \(progress.what): \(StatusFormat.amount(progress)) at \(StatusFormat.rate(progress))")
+            return (
+                "\(state) downloading \(progress.what) \(step)",
+                "downloading \(progress.what): \(StatusFormat.amount(progress)) at \(StatusFormat.rate(progress))"
+            )
         }
         let activity = component.state == .failed ? component.lastError ?? "" : component.detail ?? ""
         return ("\(state) \(activity)", activity)

@@ -1,12 +1,13 @@
+import ArgumentParser
+import Bootstrap
+import Glibc
+import WorkspaceSpec
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import ArgumentParser
-import Bootstrap
-import Glibc
-import WorkspaceSpec
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

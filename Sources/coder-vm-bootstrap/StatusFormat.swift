@@ -1,9 +1,10 @@
+import Bootstrap
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Bootstrap
 
 /// The pieces every human view of the status shares: durations, sizes,
 /// progress, and text from the status file made safe to print.

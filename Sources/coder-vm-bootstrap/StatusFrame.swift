@@ -1,9 +1,10 @@
+import Bootstrap
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Bootstrap
 
 /// What `status --wait` shows on a terminal, redrawn in place: a header with
 /// the phase and the time since the daemon started, then one line per

@@ -1,9 +1,10 @@
+import Bootstrap
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Bootstrap
 
 /// What `status --wait` shows while it waits: on a terminal the live frame,
 /// redrawn in place; anywhere else a line per change. Nothing with --json or

@@ -26,9 +26,11 @@ struct SpecOptions: ParsableArguments {
     var accessURL: String?
     @Option(name: .customLong("agent-url"), help: "URL the agent uses, if not the access URL (coder.agentURL).")
     var agentURL: String?
-    @Option(name: .customLong("token-file"), help: ArgumentHelp(
-        "File holding the agent token (becomes coder.token).",
-        discussion: "The token is never taken as a flag: other users can read a process's arguments."))
+    @Option(
+        name: .customLong("token-file"),
+        help: ArgumentHelp(
+            "File holding the agent token (becomes coder.token).",
+            discussion: "The token is never taken as a flag: other users can read a process's arguments."))
     var tokenFile: String?
     @Option(name: .customLong("install-url"), help: "Package of coder-vm-bootstrap for images without it (install.packageURL).")
     var installURL: String?
@@ -75,13 +77,15 @@ struct ClusterOptions: ParsableArguments {
     var namespace: String?
     @Option(help: "Distribution preset: \(DistributionPreset.names.joined(separator: ", ")).")
     var distro: String = DistributionPreset.default.name
-    @Option(name: .customLong("readiness-probe"), help: ArgumentHelp(
-        "How KubeVirt asks whether the workspace is ready: http or exec.",
-        discussion: """
-            http: GET /readyz on the readiness port over the pod network. exec: coder-vm-bootstrap status --probe \
-            inside the guest through qemu-guest-agent (which the image must run), for clusters whose pod network \
-            cannot reach the VM (IPv6-only, bridge binding).
-            """))
+    @Option(
+        name: .customLong("readiness-probe"),
+        help: ArgumentHelp(
+            "How KubeVirt asks whether the workspace is ready: http or exec.",
+            discussion: """
+                http: GET /readyz on the readiness port over the pod network. exec: coder-vm-bootstrap status --probe \
+                inside the guest through qemu-guest-agent (which the image must run), for clusters whose pod network \
+                cannot reach the VM (IPv6-only, bridge binding).
+                """))
     var readinessProbe: ReadinessProbeKind = .http
 
     func apply(to options: inout RenderOptions) throws(SeedError) {

@@ -1,6 +1,7 @@
 import Foundation
 import HostSystem
 import XCTest
+
 @testable import Bootstrap
 
 /// code-server's tarball as an attacker would write it, through what the
@@ -47,7 +48,8 @@ final class CodeServerUnpackTests: XCTestCase {
     }
 
     func testTarballWithSetuidMemberIsInstalledWithoutIt() throws {
-        let file = try tarball("""
+        let file = try tarball(
+            """
             add("code-server-4.96.4-linux-amd64/bin/code-server", mode=0o4755, data=b"#!/bin/sh\\n")
             add("code-server-4.96.4-linux-amd64/lib/shared", mode=0o666, data=b"x")
             """)
@@ -60,7 +62,8 @@ final class CodeServerUnpackTests: XCTestCase {
     }
 
     func testTarballWithADeviceNodeIsRefusedAsAWhole() throws {
-        let file = try tarball("""
+        let file = try tarball(
+            """
             add("code-server-4.96.4-linux-amd64/bin/code-server", mode=0o755, data=b"#!/bin/sh\\n")
             add("code-server-4.96.4-linux-amd64/disk", kind=tarfile.BLKTYPE)
             """)
@@ -71,7 +74,8 @@ final class CodeServerUnpackTests: XCTestCase {
     }
 
     func testTarballWhoseLinkPointsOutOfTheTreeCannotReachIt() throws {
-        let file = try tarball("""
+        let file = try tarball(
+            """
             add("code-server-4.96.4-linux-amd64/etc", kind=tarfile.SYMTYPE, link="../../../etc")
             add("code-server-4.96.4-linux-amd64/etc/cron.d/x", data=b"* * * * * root id\\n")
             """)
@@ -80,7 +84,8 @@ final class CodeServerUnpackTests: XCTestCase {
     }
 
     func testTarballWithDotDotMembersCannotWriteOutsideStaging() throws {
-        let file = try tarball("""
+        let file = try tarball(
+            """
             add("code-server-4.96.4-linux-amd64/../../escaped", data=b"x")
             """)
         XCTAssertThrowsError(try unpack(file))

@@ -1,14 +1,16 @@
 import BootstrapTestKit
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import Synchronization
 import SystemdSupport
 import WorkspaceSpec
 import XCTest
+
 @testable import Bootstrap
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The boot log against the stand-in Coder server (Tests/standins/coder):
 /// real libcurl in the daemon's fetch worker, real HTTP, coderd's answers (401 until the build is done,
@@ -42,24 +44,29 @@ final class CoderBootLogTests: XCTestCase {
     }
 
     func spec(accessURL: String? = nil) -> WorkspaceSpec {
-        WorkspaceSpec(workspace: .init(owner: "alice", name: "dev", id: Self.workspaceID), user: .init(name: "coder"),
-                      coder: .init(accessURL: accessURL ?? coder.url, token: Self.token, agentHeaders: ["X-Tenant-Key": "tenant-key-123456"]))
+        WorkspaceSpec(
+            workspace: .init(owner: "alice", name: "dev", id: Self.workspaceID), user: .init(name: "coder"),
+            coder: .init(accessURL: accessURL ?? coder.url, token: Self.token, agentHeaders: ["X-Tenant-Key": "tenant-key-123456"]))
     }
 
     /// The board and the boot log behind one fan-out, as the engine wires them, the boot log running.
     func start(_ spec: WorkspaceSpec, limits: CoderBootLog.Limits = fast, extraCABundle: String? = nil)
-        throws -> (events: EventFanOut, bootLog: CoderBootLog, task: Task<Void, Never>) {
+        throws -> (events: EventFanOut, bootLog: CoderBootLog, task: Task<Void, Never>)
+    {
         let file = NSTemporaryDirectory() + "status-\(UUID().uuidString).json"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: file) }
         let host = HostDetection(OSRelease(fields: ["ID": "debian", "VERSION_ID": "12", "PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)"]))
-        let board = StatusBoard(spec: spec, specPath: nil, host: host, notifier: Notifier(), statusFile: file,
-                                logger: Logger(label: "board") { _ in SwiftLogNoOpLogHandler() })
+        let board = StatusBoard(
+            spec: spec, specPath: nil, host: host, notifier: Notifier(), statusFile: file,
+            logger: Logger(label: "board") { _ in SwiftLogNoOpLogHandler() })
         let journal = journal!
         let logger = Logger(label: "boot-log") { _ in journal }
         // Each call in a fetch worker (the built daemon), as in the daemon.
         let network = DownloadService(spec: spec, extraCABundle: extraCABundle, runner: .worker(executable: BuiltDaemon.url.path))
-        let bootLog = try XCTUnwrap(CoderBootLog(spec: spec, network: network,
-                                                 status: { board.snapshot }, logger: logger, limits: limits))
+        let bootLog = try XCTUnwrap(
+            CoderBootLog(
+                spec: spec, network: network,
+                status: { board.snapshot }, logger: logger, limits: limits))
         let task = Task { await bootLog.run() }
         running.append(task)
         return (EventFanOut([board, bootLog]), bootLog, task)
@@ -70,24 +77,34 @@ final class CoderBootLogTests: XCTestCase {
         let (events, _, _) = try start(spec())
         events.record(.progress("creating user coder"), for: .user)
         events.record(.healthy(first: true), for: .user)
-        events.record(.downloadProgress(.init(what: "code-server 4.96.4", bytes: 60_000_000, totalBytes: 120_000_000, bytesPerSecond: 1)),
-                      for: .codeServer)
-        events.record(.download(.finished(what: "code-server 4.96.4", url: "https://x/y", bytes: 120_000_000, notModified: false,
-                                          duration: .seconds(41))), for: .codeServer)
-        let lines = try await eventually("five lines") { let lines = try await self.coder.lines(); return lines.count >= 5 ? lines : nil }
-        XCTAssertEqual(lines.map(\.output), [
-            "coder-vm-bootstrap \(BuildInfo.version) on Debian GNU/Linux 12 (bookworm): bringing up user ssh docker code-server agent",
-            "user: creating user coder",
-            "user is ready",
-            "code-server: downloading code-server 4.96.4: 50% of 120 MB",
-            "code-server: code-server 4.96.4 downloaded (120 MB in 41 s)",
-        ])
+        events.record(
+            .downloadProgress(.init(what: "code-server 4.96.4", bytes: 60_000_000, totalBytes: 120_000_000, bytesPerSecond: 1)),
+            for: .codeServer)
+        events.record(
+            .download(
+                .finished(
+                    what: "code-server 4.96.4", url: "https://x/y", bytes: 120_000_000, notModified: false,
+                    duration: .seconds(41))), for: .codeServer)
+        let lines = try await eventually("five lines") {
+            let lines = try await self.coder.lines()
+            return lines.count >= 5 ? lines : nil
+        }
+        XCTAssertEqual(
+            lines.map(\.output),
+            [
+                "coder-vm-bootstrap \(BuildInfo.version) on Debian GNU/Linux 12 (bookworm): bringing up user ssh docker code-server agent",
+                "user: creating user coder",
+                "user is ready",
+                "code-server: downloading code-server 4.96.4: 50% of 120 MB",
+                "code-server: code-server 4.96.4 downloaded (120 MB in 41 s)",
+            ])
         XCTAssertEqual(Set(lines.map(\.source)), [Self.sourceID])
         XCTAssertEqual(Set(lines.map(\.level)), ["info"])
 
         let calls = try await coder.calls()
-        XCTAssertEqual(calls.prefix(4).map { "\($0.method) \($0.status)" }, ["POST 401", "POST 401", "POST 401", "POST 201"],
-                       "the lines waited while Coder answered 401")
+        XCTAssertEqual(
+            calls.prefix(4).map { "\($0.method) \($0.status)" }, ["POST 401", "POST 401", "POST 401", "POST 201"],
+            "the lines waited while Coder answered 401")
         XCTAssertEqual(calls.filter { $0.method == "POST" && $0.status == 201 }.count, 1, "the source is registered once")
         XCTAssertEqual(calls[3].body["id"] as? String, Self.sourceID)
         XCTAssertEqual(calls[3].body["display_name"] as? String, "coder-vm-bootstrap")
@@ -108,9 +125,14 @@ final class CoderBootLogTests: XCTestCase {
         let secrets = [Self.token, spec.codeServer.hashedPassword!, "tenant-key-123456", "mirror-pass", "X-Amz-Signature=abcdef"]
         let (events, _, _) = try start(spec)
         events.record(.progress("downloading from \(spec.codeServer.downloadURL)"), for: .codeServer)
-        events.record(.failed(lastError: "token \(Self.token) refused, header tenant-key-123456, hash \(spec.codeServer.hashedPassword!)",
-                              journalTail: nil, retryIn: .seconds(300)), for: .agent)
-        let lines = try await eventually("the lines") { let lines = try await self.coder.lines(); return lines.count >= 3 ? lines : nil }
+        events.record(
+            .failed(
+                lastError: "token \(Self.token) refused, header tenant-key-123456, hash \(spec.codeServer.hashedPassword!)",
+                journalTail: nil, retryIn: .seconds(300)), for: .agent)
+        let lines = try await eventually("the lines") {
+            let lines = try await self.coder.lines()
+            return lines.count >= 3 ? lines : nil
+        }
         XCTAssertEqual(lines[1].output, "code-server: downloading from https://<redacted>@mirror.internal/cs-{version}.tar.gz")
         XCTAssertEqual(lines[2].level, "error")
         let calls = try await coder.calls()
@@ -147,8 +169,10 @@ final class CoderBootLogTests: XCTestCase {
         let (_, bootLog, task) = try start(spec())
         await task.value  // a 403 ends the boot log: nothing can be shown
         let refusal = try XCTUnwrap(bootLog.verdict.current)
-        XCTAssertEqual(refusal, "Coder refuses this workspace's agent token (HTTP 403: Agent trying to connect from non-latest build.): "
-            + "the VM runs an older build's token; restart the workspace from Coder")
+        XCTAssertEqual(
+            refusal,
+            "Coder refuses this workspace's agent token (HTTP 403: Agent trying to connect from non-latest build.): "
+                + "the VM runs an older build's token; restart the workspace from Coder")
         XCTAssertEqual(journal.entries.filter { $0.level == .error }.map(\.message), [refusal])
         let calls = try await coder.calls()
         XCTAssertEqual(calls.map { "\($0.method) \($0.status)" }, ["POST 403"])
@@ -160,8 +184,9 @@ final class CoderBootLogTests: XCTestCase {
         let guarded = bootLog.guarding(agent)
         let recorded = RecordedEvents()
         let policy = SupervisionPolicy()
-        let supervisor = Supervisor(component: guarded, context: .testing(.agent, events: recorded), units: units, events: recorded,
-                                    gate: DependencyGate(), policy: policy, clock: clock, random: { 0 })
+        let supervisor = Supervisor(
+            component: guarded, context: .testing(.agent, events: recorded), units: units, events: recorded,
+            gate: DependencyGate(), policy: policy, clock: clock, random: { 0 })
         let supervision = Task { await supervisor.run() }
         await recorded.wait(occurrences: 3) { if case .failed = $0.event { true } else { false } }
         supervision.cancel()
@@ -175,8 +200,9 @@ final class CoderBootLogTests: XCTestCase {
         XCTAssertEqual(units.record(of: "coder-agent@coder.service").starts, 0)
         let probed = await guarded.probe()
         XCTAssertEqual(probed, .unhealthy(refusal))
-        XCTAssertTrue(bootLog.guarding(FakeComponent(.codeServer, unit: nil, units: units)) is FakeComponent<VirtualClock>,
-                      "only the agent is guarded")
+        XCTAssertTrue(
+            bootLog.guarding(FakeComponent(.codeServer, unit: nil, units: units)) is FakeComponent<VirtualClock>,
+            "only the agent is guarded")
         let realAgent = CoderAgentComponent(spec: spec(), coder: spec().coder!)
         XCTAssertTrue(bootLog.guarding(realAgent).usesSecrets, "guarded, it still never starts from the last boot's spec")
     }
@@ -213,8 +239,9 @@ final class CoderBootLogTests: XCTestCase {
         limits.refusalAfterUnauthorized = .milliseconds(300)
         let (events, bootLog, _) = try start(spec(), limits: limits)
         let refusal = try await eventually("the refusal") { bootLog.verdict.current }
-        XCTAssertTrue(refusal.hasPrefix("Coder refuses this workspace's agent token (HTTP 401 for over 1 s, longer than a build takes")
-                      && refusal.hasSuffix("restart the workspace from Coder"), refusal)
+        XCTAssertTrue(
+            refusal.hasPrefix("Coder refuses this workspace's agent token (HTTP 401 for over 1 s, longer than a build takes")
+                && refusal.hasSuffix("restart the workspace from Coder"), refusal)
         let told = journal.entries.map(\.message)
         XCTAssertEqual(told.filter { $0.contains("does not take the agent token yet") }.count, 1, "said once however often it is tried: \(told)")
         XCTAssertEqual(told.filter { $0 == refusal }.count, 1, "\(told)")
@@ -222,7 +249,10 @@ final class CoderBootLogTests: XCTestCase {
         try await coder.control("build", ["done": true])
         events.record(.healthy(first: true), for: .user)
         _ = try await eventually("the verdict withdrawn") { bootLog.verdict.current == nil ? true : nil }
-        let lines = try await eventually("the lines") { let lines = try await self.coder.lines(); return lines.count >= 2 ? lines : nil }
+        let lines = try await eventually("the lines") {
+            let lines = try await self.coder.lines()
+            return lines.count >= 2 ? lines : nil
+        }
         XCTAssertEqual(lines.last?.output, "user is ready")
     }
 
@@ -262,8 +292,9 @@ final class CoderBootLogTests: XCTestCase {
         }
         XCTAssertEqual(told.level, .warning)
         XCTAssertNil(bootLog.verdict.current, "a TLS failure says nothing about the token")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: secure.stateDirectory.appendingPathComponent("log-calls.jsonl").path),
-                       "no call, so no token, reached a server that is not trusted")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: secure.stateDirectory.appendingPathComponent("log-calls.jsonl").path),
+            "no call, so no token, reached a server that is not trusted")
         task.cancel()
         await task.value
 
@@ -290,8 +321,9 @@ final class CoderBootLogTests: XCTestCase {
         var missingFile = spec()
         missingFile.coder?.token = nil
         missingFile.coder?.tokenFile = "/nonexistent/token"
-        XCTAssertNil(CoderBootLog(spec: missingFile, network: network, status: status, logger: Logger(label: "t")),
-                     "the agent component reports a missing token file")
+        XCTAssertNil(
+            CoderBootLog(spec: missingFile, network: network, status: status, logger: Logger(label: "t")),
+            "the agent component reports a missing token file")
         let file = NSTemporaryDirectory() + "token-\(UUID().uuidString)"
         try Data("  \(Self.token)\n".utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -343,7 +375,8 @@ final class CoderStandin: @unchecked Sendable {  // immutable after init
         let script = repositoryRoot.appendingPathComponent("Tests/standins/coder/coder_server.py")
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--port", "0", "--state-dir", stateDirectory.path]
+        process.arguments =
+            ["python3", script.path, "--port", "0", "--state-dir", stateDirectory.path]
             + (tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? [])
         scheme = tls == nil ? "http" : "https"
         process.standardOutput = output
@@ -377,9 +410,10 @@ final class CoderStandin: @unchecked Sendable {  // immutable after init
         let records = try JSONSerialization.jsonObject(with: try await get("log-calls")) as? [[String: Any]] ?? []
         return try records.map { record in
             let body = record["body"] as? [String: Any] ?? [:]
-            return Call(method: record["method"] as? String ?? "", path: record["path"] as? String ?? "", status: record["status"] as? Int ?? 0,
-                        headers: record["received_headers"] as? [String: String] ?? [:], body: body,
-                        bodyText: String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self))
+            return Call(
+                method: record["method"] as? String ?? "", path: record["path"] as? String ?? "", status: record["status"] as? Int ?? 0,
+                headers: record["received_headers"] as? [String: String] ?? [:], body: body,
+                bodyText: String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self))
         }
     }
 
@@ -409,9 +443,11 @@ struct SelfSignedCertificate {
         key = folder.appendingPathComponent("key.pem").path
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                             "-days", "2", "-subj", "/CN=coder-standin", "-addext", "subjectAltName=IP:127.0.0.1",
-                             "-keyout", key, "-out", certificate]
+        openssl.arguments = [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-days", "2", "-subj", "/CN=coder-standin", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", key, "-out", certificate,
+        ]
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
         openssl.waitUntilExit()
@@ -427,11 +463,14 @@ final class SilentListener {
     init() throws {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import socket, sys, time
             s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
             print(s.getsockname()[1], flush=True); time.sleep(600)
-            """]
+            """,
+        ]
         process.standardOutput = output
         try process.run()
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)

@@ -36,7 +36,9 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testInvalidSpecExits78WithEveryFieldPath() throws {
-        let path = try specFile(#"{"apiVersion": "coder-vm-bootstrap/v1", "workspace": {"owner": "Alice", "name": "dev", "id": "x"}, "user": {"name": "Bob"}, "codeServer": {"bindAddress": "0.0.0.0:13337"}}"#)
+        let path = try specFile(
+            #"{"apiVersion": "coder-vm-bootstrap/v1", "workspace": {"owner": "Alice", "name": "dev", "id": "x"}, "user": {"name": "Bob"}, "codeServer": {"bindAddress": "0.0.0.0:13337"}}"#
+        )
         let result = try run(["check-config", path])
         XCTAssertEqual(result.status, 78, result.output)
         for field in ["workspace.owner", "user.name", "codeServer.bindAddress"] {

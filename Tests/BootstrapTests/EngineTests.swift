@@ -1,8 +1,9 @@
-import Foundation
 import BootstrapTestKit
+import Foundation
 import SystemdSupport
 import WorkspaceSpec
 import XCTest
+
 @testable import Bootstrap
 
 /// The whole supervision on fake units: components in parallel, needs,
@@ -22,23 +23,30 @@ final class EngineTests: XCTestCase {
     }
 
     private func board(required: [ComponentName]? = nil) -> (StatusBoard, String) {
-        var spec = WorkspaceSpec(workspace: .init(owner: "alice", name: "dev", id: "1"), user: .init(name: "coder"),
-                                 coder: .init(accessURL: "https://coder.example.com/", token: "t"))
+        var spec = WorkspaceSpec(
+            workspace: .init(owner: "alice", name: "dev", id: "1"), user: .init(name: "coder"),
+            coder: .init(accessURL: "https://coder.example.com/", token: "t"))
         spec.readiness.required = required
         let file = NSTemporaryDirectory() + "status-\(UUID().uuidString).json"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: file) }
-        return (StatusBoard(spec: spec, specPath: nil, host: HostDetection(OSRelease(fields: ["ID": "debian", "VERSION_ID": "12"])),
-                            notifier: Notifier(), statusFile: file, logger: .init(label: "test")), file)
+        return (
+            StatusBoard(
+                spec: spec, specPath: nil, host: HostDetection(OSRelease(fields: ["ID": "debian", "VERSION_ID": "12"])),
+                notifier: Notifier(), statusFile: file, logger: .init(label: "test")), file
+        )
     }
 
     /// Runs `components` under one engine until `done` holds for the board, then stops it.
-    private func run(_ components: [FakeComponent<ContinuousClock>], units: FakeUnits<ContinuousClock>, board: StatusBoard,
-                     until done: @escaping @Sendable (WorkspaceStatus) -> Bool) async {
+    private func run(
+        _ components: [FakeComponent<ContinuousClock>], units: FakeUnits<ContinuousClock>, board: StatusBoard,
+        until done: @escaping @Sendable (WorkspaceStatus) -> Bool
+    ) async {
         let events = RecordedEvents(forwardingTo: board)
         let policy = self.policy
         let task = Task {
-            await Engine.supervise(components, context: { ComponentContext.testing($0.name, events: events) }, units: units,
-                                   events: events, policy: policy, clock: ContinuousClock())
+            await Engine.supervise(
+                components, context: { ComponentContext.testing($0.name, events: events) }, units: units,
+                events: events, policy: policy, clock: ContinuousClock())
         }
         await events.wait { _ in done(board.snapshot) }
         task.cancel()
@@ -46,12 +54,15 @@ final class EngineTests: XCTestCase {
     }
 
     private func workspace(_ units: FakeUnits<ContinuousClock>, agent: [FakeComponent<ContinuousClock>.Outcome] = [.converged(changed: false)])
-        -> [FakeComponent<ContinuousClock>] {
-        [FakeComponent(.user, unit: nil, units: units),
-         FakeComponent(.ssh, unit: "ssh.service", units: units),
-         FakeComponent(.docker, unit: "docker.service", units: units),
-         FakeComponent(.codeServer, unit: "code-server@coder.service", needs: [.user], units: units),
-         FakeComponent(.agent, unit: "coder-agent@coder.service", needs: [.user], units: units, outcomes: agent)]
+        -> [FakeComponent<ContinuousClock>]
+    {
+        [
+            FakeComponent(.user, unit: nil, units: units),
+            FakeComponent(.ssh, unit: "ssh.service", units: units),
+            FakeComponent(.docker, unit: "docker.service", units: units),
+            FakeComponent(.codeServer, unit: "code-server@coder.service", needs: [.user], units: units),
+            FakeComponent(.agent, unit: "coder-agent@coder.service", needs: [.user], units: units, outcomes: agent),
+        ]
     }
 
     func testEveryComponentComesUpAndReadyIsSentOnce() async throws {

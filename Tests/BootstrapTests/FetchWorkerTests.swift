@@ -1,10 +1,11 @@
+import BootstrapTestKit
 import Fetch
 import Foundation
 import Logging
 import WorkspaceSpec
 import XCTest
+
 @testable import Bootstrap
-import BootstrapTestKit
 
 /// Downloads and API calls as the daemon runs them: in `coder-vm-bootstrap
 /// fetch-worker`, a child process (the built daemon), against a real HTTP server.
@@ -28,13 +29,17 @@ final class FetchWorkerTests: XCTestCase {
     }
 
     private func service(maxAttempts: Int = 4) -> DownloadService {
-        DownloadService(network: DownloadNetwork(extraCABundle: nil, proxy: .direct, maxAttempts: maxAttempts,
-                                                 initialDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
-                        runner: .worker(executable: BuiltDaemon.url.path))
+        DownloadService(
+            network: DownloadNetwork(
+                extraCABundle: nil, proxy: .direct, maxAttempts: maxAttempts,
+                initialDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
+            runner: .worker(executable: BuiltDaemon.url.path))
     }
 
-    private func download(_ job: DownloadJob, events: RecordedEvents = RecordedEvents(),
-                          service: DownloadService? = nil) async throws -> DownloadResult {
+    private func download(
+        _ job: DownloadJob, events: RecordedEvents = RecordedEvents(),
+        service: DownloadService? = nil
+    ) async throws -> DownloadResult {
         try await runDownload(job, events: events, service: service ?? self.service())
     }
 
@@ -52,7 +57,8 @@ final class FetchWorkerTests: XCTestCase {
     private func workers() throws -> [Int32] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let afterName = stat.range(of: ")", options: .backwards) else { return false }
+                let afterName = stat.range(of: ")", options: .backwards)
+            else { return false }
             let fields = stat[afterName.upperBound...].split(separator: " ")
             return fields.count > 1 && Int32(fields[1]) == getpid() && arguments(of: pid).contains("fetch-worker")
         }
@@ -69,20 +75,28 @@ final class FetchWorkerTests: XCTestCase {
     // MARK: scenarios
 
     func testRequestsAndMessagesRoundTripThroughJSONUnchanged() throws {
-        let network = DownloadNetwork(extraCABundle: "/etc/coder-vm-bootstrap/ca.pem",
-                                      proxy: .server("http://proxy.internal:3128", noProxy: "localhost,.svc"),
-                                      maxBytes: 123_456, attemptTimeout: .seconds(42),
-                                      maxAttempts: 3, initialDelay: .milliseconds(250), maxDelay: .seconds(8))
-        let bodies: [DownloadJob.Body] = [.install, .unpack(staging: "/opt/code-server/.staging-4.96.4-amd64", stripComponents: 1),
-                                          .verifyProgram(runAsUser: "coder", expectVersionContaining: "Coder")]
+        let network = DownloadNetwork(
+            extraCABundle: "/etc/coder-vm-bootstrap/ca.pem",
+            proxy: .server("http://proxy.internal:3128", noProxy: "localhost,.svc"),
+            maxBytes: 123_456, attemptTimeout: .seconds(42),
+            maxAttempts: 3, initialDelay: .milliseconds(250), maxDelay: .seconds(8))
+        let bodies: [DownloadJob.Body] = [
+            .install, .unpack(staging: "/opt/code-server/.staging-4.96.4-amd64", stripComponents: 1),
+            .verifyProgram(runAsUser: "coder", expectVersionContaining: "Coder"),
+        ]
         var works: [FetchWorkerRequest.Work] = bodies.map { body in
-            .download(DownloadJob(url: "https://coder.example.com/bin/coder-linux-amd64?sig=x", destination: "/var/lib/x/coder",
-                                  expectedSHA256: String(repeating: "ab", count: 32), mode: 0o755, revalidation: .etag("\"3f1c\""),
-                                  headers: ["Coder-Session-Token": "6f1d2c3b", "X-Tenant": "alice\u{e9}"], body: body))
+            .download(
+                DownloadJob(
+                    url: "https://coder.example.com/bin/coder-linux-amd64?sig=x", destination: "/var/lib/x/coder",
+                    expectedSHA256: String(repeating: "ab", count: 32), mode: 0o755, revalidation: .etag("\"3f1c\""),
+                    headers: ["Coder-Session-Token": "6f1d2c3b", "X-Tenant": "alice\u{e9}"], body: body))
         }
-        works.append(.call(APICall(method: "PATCH", url: "https://coder.example.com/api/v2/workspaceagents/me/logs",
-                                   headers: ["Coder-Session-Token": "6f1d2c3b"], body: Data("{\"logs\":[]}\n".utf8),
-                                   timeout: .seconds(15), maxResponseBytes: 65536)))
+        works.append(
+            .call(
+                APICall(
+                    method: "PATCH", url: "https://coder.example.com/api/v2/workspaceagents/me/logs",
+                    headers: ["Coder-Session-Token": "6f1d2c3b"], body: Data("{\"logs\":[]}\n".utf8),
+                    timeout: .seconds(15), maxResponseBytes: 65536)))
         for work in works {
             let request = FetchWorkerRequest(work, network: network)
             let line = try JSONEncoder().encode(request)
@@ -92,8 +106,10 @@ final class FetchWorkerTests: XCTestCase {
         let messages: [FetchWorkerMessage] = [
             .update(.started), .update(.progress(bytes: 41, totalBytes: nil, bytesPerSecond: 2.5)),
             .update(.retryWait(attempt: 2, delay: .milliseconds(1500))),
-            .finished(DownloadResult(outcome: .notModified, bytesTransferred: 0, httpStatus: 304, etag: "\"e\"", sha256: nil,
-                                     duration: .milliseconds(12), attempts: 1)),
+            .finished(
+                DownloadResult(
+                    outcome: .notModified, bytesTransferred: 0, httpStatus: 304, etag: "\"e\"", sha256: nil,
+                    duration: .milliseconds(12), attempts: 1)),
             .failed(DownloadFailure(.server, "GET https://x/y answered HTTP 503\nafter 4 attempts")),
             .answered(APIAnswer(HTTPResponse(status: 401, body: Array("{\"message\":\"no\"}\n".utf8), location: nil))),
             .callFailed(.transfer(url: "https://coder.example.com/api", curlCode: 60, detail: "SSL certificate problem", attempts: 1)),
@@ -161,8 +177,9 @@ final class FetchWorkerTests: XCTestCase {
 
     func testTokenAndHeadersNeverAppearInTheWorkersArguments() async throws {
         let token = "6f1d2c3b-4a59-4b43-9a3e-0b6f6c1e93f4"
-        let job = DownloadJob(url: server.url(slowPath), destination: destination(), revalidation: .never,
-                              headers: ["Coder-Session-Token": token])
+        let job = DownloadJob(
+            url: server.url(slowPath), destination: destination(), revalidation: .never,
+            headers: ["Coder-Session-Token": token])
         let events = RecordedEvents()
         let service = service()
         let running = Task { try await runDownload(job, events: events, service: service) }
@@ -183,14 +200,17 @@ final class FetchWorkerTests: XCTestCase {
         let tarball = folder + "/release.tar.gz"
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        python.arguments = ["-c", """
+        python.arguments = [
+            "-c",
+            """
             import io, sys, tarfile
             with tarfile.open(sys.argv[1], "w:gz") as t:
                 for name, mode, data in [("code-server-4.96.4-linux-amd64/bin/code-server", 0o4755, b"#!/bin/sh\\n"),
                                          ("code-server-4.96.4-linux-amd64/lib/node", 0o755, b"\\x7fELF")]:
                     info = tarfile.TarInfo(name); info.mode = mode; info.size = len(data)
                     t.addfile(info, io.BytesIO(data))
-            """, tarball]
+            """, tarball,
+        ]
         try python.run()
         python.waitUntilExit()
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: tarball)))
@@ -198,9 +218,11 @@ final class FetchWorkerTests: XCTestCase {
         let staging = folder + "/staging"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
 
-        let result = try await download(DownloadJob(url: server.url("/files/release.tar.gz"), destination: destination("release.tar.gz"),
-                                                    expectedSHA256: Digest.hex(.sha256, of: bytes), mode: 0o600, revalidation: .never,
-                                                    body: .unpack(staging: staging, stripComponents: 1)))
+        let result = try await download(
+            DownloadJob(
+                url: server.url("/files/release.tar.gz"), destination: destination("release.tar.gz"),
+                expectedSHA256: Digest.hex(.sha256, of: bytes), mode: 0o600, revalidation: .never,
+                body: .unpack(staging: staging, stripComponents: 1)))
 
         XCTAssertEqual(result.sha256, Digest.hex(.sha256, of: bytes))
         let mode = try FileManager.default.attributesOfItem(atPath: staging + "/bin/code-server")[.posixPermissions] as? Int
@@ -209,8 +231,9 @@ final class FetchWorkerTests: XCTestCase {
     }
 
     func testHTMLPageServedForAProgramIsRefusedAsAServerFault() async throws {
-        let job = DownloadJob(url: server.url("/files/a.bin?html=1"), destination: destination("coder"), mode: 0o755,
-                              body: .verifyProgram(runAsUser: "nobody", expectVersionContaining: "Coder"))
+        let job = DownloadJob(
+            url: server.url("/files/a.bin?html=1"), destination: destination("coder"), mode: 0o755,
+            body: .verifyProgram(runAsUser: "nobody", expectVersionContaining: "Coder"))
         do {
             _ = try await download(job)
             XCTFail("an HTML page is not a program")
@@ -223,8 +246,9 @@ final class FetchWorkerTests: XCTestCase {
 
     func testDownloadedProgramIsNeverRunAsRootToCheckIt() async throws {
         try server.serve("tool", Array("#!/bin/sh\necho Coder v2\n".utf8))
-        let job = DownloadJob(url: server.url("/files/tool"), destination: destination("tool"), mode: 0o755,
-                              body: .verifyProgram(runAsUser: "root", expectVersionContaining: "Coder"))
+        let job = DownloadJob(
+            url: server.url("/files/tool"), destination: destination("tool"), mode: 0o755,
+            body: .verifyProgram(runAsUser: "root", expectVersionContaining: "Coder"))
         do {
             _ = try await download(job)
             XCTFail("root never runs what a server sent")
@@ -238,8 +262,9 @@ final class FetchWorkerTests: XCTestCase {
 
     /// The daemon's service for a workspace whose spec has `limits`, its downloads in the worker.
     private func service(limits: DownloadLimits) -> DownloadService {
-        let spec = WorkspaceSpec(workspace: .init(owner: "alice", name: "dev", id: "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"),
-                                 user: .init(name: "coder"), downloads: limits)
+        let spec = WorkspaceSpec(
+            workspace: .init(owner: "alice", name: "dev", id: "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a59"),
+            user: .init(name: "coder"), downloads: limits)
         var service = DownloadService(spec: spec, extraCABundle: nil, runner: .worker(executable: BuiltDaemon.url.path))
         service.network.maxAttempts = 1
         return service
@@ -250,8 +275,9 @@ final class FetchWorkerTests: XCTestCase {
         XCTAssertGreaterThan(content.count, cap)
         let events = RecordedEvents()
         do {
-            _ = try await download(DownloadJob(url: server.url("/files/a.bin"), destination: destination()), events: events,
-                                   service: service(limits: DownloadLimits(maxBytes: cap)))
+            _ = try await download(
+                DownloadJob(url: server.url("/files/a.bin"), destination: destination()), events: events,
+                service: service(limits: DownloadLimits(maxBytes: cap)))
             XCTFail("a file larger than downloads.maxBytes is not downloaded")
         } catch let error as ComponentError {
             XCTAssertEqual(error.kind, .configuration, "no retry makes the file smaller: \(error)")
@@ -263,8 +289,9 @@ final class FetchWorkerTests: XCTestCase {
         XCTAssertTrue(events.events(of: .agent).contains { if case .download(.failed) = $0 { true } else { false } })
 
         // The same file within the default cap downloads.
-        let fits = try await download(DownloadJob(url: server.url("/files/a.bin"), destination: destination()),
-                                      service: service(limits: DownloadLimits()))
+        let fits = try await download(
+            DownloadJob(url: server.url("/files/a.bin"), destination: destination()),
+            service: service(limits: DownloadLimits()))
         XCTAssertEqual(fits.outcome, .downloaded)
     }
 
@@ -296,16 +323,19 @@ final class FetchWorkerTests: XCTestCase {
         let client = try service().apiClient(logger: Logger(label: "test"))
         XCTAssertTrue(client is WorkerHTTPClient, "in the daemon, calls run in the worker")
 
-        let refused = try await client.send("GET", server.url("/files/answer.json?fail=503:1"), headers: [:], body: nil,
-                                            timeout: .seconds(10), maxResponseBytes: 1024)
+        let refused = try await client.send(
+            "GET", server.url("/files/answer.json?fail=503:1"), headers: [:], body: nil,
+            timeout: .seconds(10), maxResponseBytes: 1024)
         XCTAssertEqual(refused.status, 503, "an error status is an answer, not retried by the call")
-        let answer = try await client.send("GET", server.url("/files/answer.json?fail=503:1"), headers: [:], body: nil,
-                                           timeout: .seconds(10), maxResponseBytes: 1024)
+        let answer = try await client.send(
+            "GET", server.url("/files/answer.json?fail=503:1"), headers: [:], body: nil,
+            timeout: .seconds(10), maxResponseBytes: 1024)
         XCTAssertEqual(answer.status, 200)
         XCTAssertEqual(String(decoding: answer.body, as: UTF8.self), "{\"message\":\"hello\"}")
         do {
-            _ = try await client.send("GET", server.url("/files/a.bin"), headers: [:], body: nil, timeout: .seconds(10),
-                                      maxResponseBytes: 1024)
+            _ = try await client.send(
+                "GET", server.url("/files/a.bin"), headers: [:], body: nil, timeout: .seconds(10),
+                maxResponseBytes: 1024)
             XCTFail("an answer over the limit fails the call")
         } catch let error as FetchError {
             XCTAssertEqual(error, .tooLarge(url: server.url("/files/a.bin"), limit: 1024), "the worker's FetchError, as thrown")
@@ -317,8 +347,9 @@ final class FetchWorkerTests: XCTestCase {
         let client = try service().apiClient(logger: Logger(label: "test"))
         let url = server.url(slowPath)
         let running = Task {
-            try await client.send("GET", url, headers: ["Coder-Session-Token": token], body: nil,
-                                  timeout: .seconds(30), maxResponseBytes: 4 * 1024 * 1024)
+            try await client.send(
+                "GET", url, headers: ["Coder-Session-Token": token], body: nil,
+                timeout: .seconds(30), maxResponseBytes: 4 * 1024 * 1024)
         }
         var found = try workers().first
         let giveUp = ContinuousClock.now + .seconds(30)
@@ -340,8 +371,9 @@ final class FetchWorkerTests: XCTestCase {
         var service = service()
         service.network.extraCABundle = folder + "/not-written-yet.pem"
         XCTAssertThrowsError(try service.apiClient(logger: Logger(label: "test"))) { error in
-            XCTAssertEqual(error as? FetchError, .file(operation: "open", path: folder + "/not-written-yet.pem", errno: ENOENT),
-                           "as HTTPClient says it, so the boot log waits for the user component to write it")
+            XCTAssertEqual(
+                error as? FetchError, .file(operation: "open", path: folder + "/not-written-yet.pem", errno: ENOENT),
+                "as HTTPClient says it, so the boot log waits for the user component to write it")
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import Bootstrap
 import WorkspaceSpec
+import XCTest
+
+@testable import Bootstrap
 
 /// Real os-release files of the target distributions (Tests/Fixtures/os-release).
 private let osReleaseFolder = URL(fileURLWithPath: #filePath)

@@ -2,6 +2,7 @@ import Foundation
 import HostSystem
 import WorkspaceSpec
 import XCTest
+
 @testable import Bootstrap
 
 /// The spec a warm boot starts from before cloud-init delivers this boot's.
@@ -15,8 +16,9 @@ final class LastBootSpecTests: XCTestCase {
     }
 
     func testTheTokenIsNeverKeptForTheNextBoot() throws {
-        let spec = WorkspaceSpec(workspace: .init(owner: "alice", name: "dev", id: "1"), user: .init(name: "coder"),
-                                 coder: .init(accessURL: "https://coder.example.com/", token: "secret-token-of-this-build"))
+        let spec = WorkspaceSpec(
+            workspace: .init(owner: "alice", name: "dev", id: "1"), user: .init(name: "coder"),
+            coder: .init(accessURL: "https://coder.example.com/", token: "secret-token-of-this-build"))
         try LastBootSpec.save(spec, paths: paths)
         let kept = try String(contentsOfFile: paths.lastBootSpec, encoding: .utf8)
         XCTAssertFalse(kept.contains("secret-token-of-this-build"))

@@ -1,6 +1,7 @@
 import BootstrapTestKit
 import Foundation
 import XCTest
+
 @testable import Bootstrap
 
 /// A TCP client of the server under test on 127.0.0.1. Every wait is
@@ -167,9 +168,15 @@ final class ReadinessServerTests: XCTestCase {
         var sent = 0
         var cut = false
         for byte in trickle {
-            guard client.send([byte]) else { cut = true; break }
+            guard client.send([byte]) else {
+                cut = true
+                break
+            }
             sent += 1
-            if client.waitUntilClosed(before: .now + .milliseconds(200)) { cut = true; break }
+            if client.waitUntilClosed(before: .now + .milliseconds(200)) {
+                cut = true
+                break
+            }
         }
         XCTAssertTrue(cut, "a client sending a byte every 200 ms kept its connection for \(sent) bytes")
         XCTAssertGreaterThanOrEqual(connected.duration(to: .now), server.deadline, "cut before its deadline")
@@ -206,15 +213,18 @@ final class ReadinessServerTests: XCTestCase {
 
 final class HTTPRequestHeadTests: XCTestCase {
     func testRequestLineIsParsed() throws {
-        XCTAssertEqual(try HTTPRequestHead.parse(Array("GET /livez HTTP/1.1\r\nA: b\r\n\r\n".utf8)),
-                       HTTPRequestHead(method: "GET", path: "/livez"))
+        XCTAssertEqual(
+            try HTTPRequestHead.parse(Array("GET /livez HTTP/1.1\r\nA: b\r\n\r\n".utf8)),
+            HTTPRequestHead(method: "GET", path: "/livez"))
         XCTAssertEqual(try HTTPRequestHead.parse(Array("GET /readyz?x HTTP/1.0\n\n".utf8)).path, "/readyz")
     }
 
     func testIncompleteMalformedAndLargeHeadsAreTold() {
         XCTAssertThrowsError(try HTTPRequestHead.parse(Array("GET / HTTP/1.1\r\n".utf8))) { XCTAssertEqual($0 as? HTTPRequestHead.ParseError, .incomplete) }
         XCTAssertThrowsError(try HTTPRequestHead.parse(Array("GET  / HTTP/1.1\r\n\r\n".utf8))) { XCTAssertEqual($0 as? HTTPRequestHead.ParseError, .malformed) }
-        XCTAssertThrowsError(try HTTPRequestHead.parse(Array("GET http://x/ HTTP/1.1\r\n\r\n".utf8))) { XCTAssertEqual($0 as? HTTPRequestHead.ParseError, .malformed) }
+        XCTAssertThrowsError(try HTTPRequestHead.parse(Array("GET http://x/ HTTP/1.1\r\n\r\n".utf8))) {
+            XCTAssertEqual($0 as? HTTPRequestHead.ParseError, .malformed)
+        }
         XCTAssertThrowsError(try HTTPRequestHead.parse(Array("get / HTTP/1.1\r\n\r\n".utf8))) { XCTAssertEqual($0 as? HTTPRequestHead.ParseError, .malformed) }
         XCTAssertThrowsError(try HTTPRequestHead.parse([UInt8](repeating: 65, count: 5000))) { XCTAssertEqual($0 as? HTTPRequestHead.ParseError, .tooLarge) }
     }

@@ -2,14 +2,16 @@ import Foundation
 import SystemdSupport
 import WorkspaceSpec
 import XCTest
+
 @testable import Bootstrap
 
 /// Events in, status out: the STATUS line, the status file, READY=1 and
 /// EXTEND_TIMEOUT_USEC over a real notify socket.
 final class StatusBoardTests: XCTestCase {
     private func board(required: [ComponentName]? = nil) throws -> (StatusBoard, String) {
-        var spec = WorkspaceSpec(workspace: .init(owner: "alice", name: "dev", id: "1"), user: .init(name: "coder"),
-                                 coder: .init(accessURL: "https://coder.example.com/", token: "t"))
+        var spec = WorkspaceSpec(
+            workspace: .init(owner: "alice", name: "dev", id: "1"), user: .init(name: "coder"),
+            coder: .init(accessURL: "https://coder.example.com/", token: "t"))
         spec.readiness.required = required
         let file = NSTemporaryDirectory() + "status-\(UUID().uuidString).json"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: file) }
@@ -28,7 +30,9 @@ final class StatusBoardTests: XCTestCase {
         board.record(.downloadProgress(.init(what: "code-server 4.96.4", bytes: 49_200_000, totalBytes: 120_000_000, bytesPerSecond: 1)), for: .codeServer)
         board.record(.progress("installing docker.io with apt (40 s)"), for: .docker)
         let summary = board.snapshot.summary
-        XCTAssertEqual(summary, "starting: docker installing docker.io with apt (40 s); code-server downloading code-server 4.96.4: 41% of 120 MB; agent pending; ready: user ssh")
+        XCTAssertEqual(
+            summary,
+            "starting: docker installing docker.io with apt (40 s); code-server downloading code-server 4.96.4: 41% of 120 MB; agent pending; ready: user ssh")
         let written = try StatusEncoding.decode(Array(Data(contentsOf: URL(fileURLWithPath: file))))
         XCTAssertEqual(written.summary, summary, "the status file follows every event")
         XCTAssertEqual(written.components.first { $0.name == .codeServer }?.progress?.bytes, 49_200_000)
@@ -63,7 +67,8 @@ final class StatusBoardTests: XCTestCase {
         XCTAssertEqual(board.snapshot.phase, .failed)
         XCTAssertFalse(board.snapshot.isReady)
         XCTAssertTrue(socket.received().contains("READY=1"), "the boot must not wait on a component that failed for good")
-        XCTAssertTrue(board.snapshot.summary.hasPrefix("failed: ") && board.snapshot.summary.contains("code-server failed: SHA-256 mismatch"), board.snapshot.summary)
+        XCTAssertTrue(
+            board.snapshot.summary.hasPrefix("failed: ") && board.snapshot.summary.contains("code-server failed: SHA-256 mismatch"), board.snapshot.summary)
     }
 
     func testARequiredComponentBlockedByAFailedNeedFailsTheWorkspace() throws {
@@ -90,8 +95,10 @@ final class StatusBoardTests: XCTestCase {
 
     func testTheNetworkViewCarriesNoJournalLinesAndNoURLQueries() throws {
         let (board, _) = try board()
-        board.record(.failed(lastError: "GET https://dl.example.com/cs.tar.gz?X-Amz-Signature=abc123 answered 403", journalTail: ["secret log line"],
-                             retryIn: .seconds(300)), for: .codeServer)
+        board.record(
+            .failed(
+                lastError: "GET https://dl.example.com/cs.tar.gz?X-Amz-Signature=abc123 answered 403", journalTail: ["secret log line"],
+                retryIn: .seconds(300)), for: .codeServer)
         let local = board.snapshot
         let network = local.networkView
         XCTAssertNotNil(local.components.first { $0.name == .codeServer }?.journalTail, "the local view keeps full detail")

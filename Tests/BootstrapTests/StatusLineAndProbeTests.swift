@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Bootstrap
 
 /// `status --line` (a `coder_agent` metadata block shows its one line) and
@@ -21,10 +22,11 @@ final class StatusLineAndProbeTests: XCTestCase {
         let file = try StatusFileFixture()
         XCTAssertEqual(try line(file).output, "not running\n")
 
-        try file.write(file.status([
-            component(.ssh, .ready), component(.docker, .ready),
-            component(.codeServer, .converging, detail: "downloading code-server 4.96.4: 41% of 120 MB", download: (49_200_000, 120_000_000)),
-        ]))
+        try file.write(
+            file.status([
+                component(.ssh, .ready), component(.docker, .ready),
+                component(.codeServer, .converging, detail: "downloading code-server 4.96.4: 41% of 120 MB", download: (49_200_000, 120_000_000)),
+            ]))
         XCTAssertEqual(try line(file).output, "starting: code-server downloading 41% of 120.0 MB\n")
         XCTAssertEqual(try line(file).status, 0, "Coder shows a metadata script's non-zero exit as an error")
 

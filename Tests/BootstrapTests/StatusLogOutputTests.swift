@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Bootstrap
 
 /// `status --wait` into a log (Coder's startup-script log is a file, not a
@@ -29,19 +30,21 @@ final class StatusLogOutputTests: XCTestCase {
         let output = run.output.text
         XCTAssertFalse(output.contains("\u{1B}"), "no escape sequences in a log: \(output.debugDescription)")
         let log = output.components(separatedBy: "\n\n")[0].components(separatedBy: "\n")
-        XCTAssertEqual(log, [
-            "    1s  coder-vm-bootstrap 0.1.0 on Debian GNU/Linux 12 (bookworm): starting",
-            "    1s  ssh: converging",
-            "    1s  docker: pending",
-            "    1s  code-server: converging, downloading code-server 4.96.4: 12% of 120.0 MB at 3.1 MB/s",
-            "    1s  agent: pending",
-            "    5s  ssh: ready",
-            "    5s  code-server: converging, downloading code-server 4.96.4: 55% of 120.0 MB at 3.1 MB/s",
-            "   41s  docker: ready",
-            "   41s  code-server: ready",
-            "   41s  agent: ready",
-            "   41s  ready",
-        ])
+        XCTAssertEqual(
+            log,
+            [
+                "    1s  coder-vm-bootstrap 0.1.0 on Debian GNU/Linux 12 (bookworm): starting",
+                "    1s  ssh: converging",
+                "    1s  docker: pending",
+                "    1s  code-server: converging, downloading code-server 4.96.4: 12% of 120.0 MB at 3.1 MB/s",
+                "    1s  agent: pending",
+                "    5s  ssh: ready",
+                "    5s  code-server: converging, downloading code-server 4.96.4: 55% of 120.0 MB at 3.1 MB/s",
+                "   41s  docker: ready",
+                "   41s  code-server: ready",
+                "   41s  agent: ready",
+                "   41s  ready",
+            ])
         XCTAssertTrue(output.hasSuffix("logs: journalctl -u coder-vm-bootstrap [COMPONENT=<name>]\n"), "then the report, as `status` prints it")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Bootstrap
 
 /// `status --wait` on a terminal, as a person watching a VM come up sees
@@ -31,12 +32,13 @@ final class StatusTerminalTests: XCTestCase {
 
     func testWaitRedrawsEachComponentInPlaceWithADownloadBarUntilReady() throws {
         let file = try StatusFileFixture()
-        try file.write(file.status([
-            component(.ssh, .ready, inStateFor: 58),
-            component(.docker, .starting, detail: "waiting for /run/docker.sock"),
-            component(.codeServer, .converging, detail: "downloading code-server 4.96.4: 41% of 120 MB", download: (49_200_000, 120_000_000)),
-            component(.agent, .pending, detail: "waiting for code-server"),
-        ]))
+        try file.write(
+            file.status([
+                component(.ssh, .ready, inStateFor: 58),
+                component(.docker, .starting, detail: "waiting for /run/docker.sock"),
+                component(.codeServer, .converging, detail: "downloading code-server 4.96.4: 41% of 120 MB", download: (49_200_000, 120_000_000)),
+                component(.agent, .pending, detail: "waiting for code-server"),
+            ]))
         let run = try StatusCommandRun(["status", "--wait", "--timeout", "300", "--status-file", file.path], terminal: (columns: 120, rows: 24))
 
         XCTAssertTrue(run.output.wait { $0.contains("49.2/120.0 MB") }, run.output.text.debugDescription)
@@ -57,12 +59,14 @@ final class StatusTerminalTests: XCTestCase {
         // The window gets narrower and the download goes on: the next frame
         // is drawn over the first, every line cut to the new width.
         run.resize(columns: 60, rows: 24)
-        try file.write(file.status([
-            component(.ssh, .ready, inStateFor: 60),
-            component(.docker, .ready, inStateFor: 1),
-            component(.codeServer, .converging, download: (100_000_000, 120_000_000)),
-            component(.agent, .pending),
-        ], updatedAfter: 64))
+        try file.write(
+            file.status(
+                [
+                    component(.ssh, .ready, inStateFor: 60),
+                    component(.docker, .ready, inStateFor: 1),
+                    component(.codeServer, .converging, download: (100_000_000, 120_000_000)),
+                    component(.agent, .pending),
+                ], updatedAfter: 64))
         XCTAssertTrue(run.output.wait { $0.contains("[################----]") }, run.output.text.debugDescription)
         let narrow = try XCTUnwrap(frames(run.output.text, height: 5).last)
         XCTAssertEqual(clockless(narrow[3]), "  code-server  converging <t>  [################----]...")
@@ -79,10 +83,11 @@ final class StatusTerminalTests: XCTestCase {
 
     func testTextFromTheStatusFileCannotSendEscapeSequencesToTheTerminal() throws {
         let file = try StatusFileFixture()
-        try file.write(file.status([
-            component(.ssh, .ready),
-            component(.docker, .starting, detail: "\u{1B}]0;owned\u{07}\u{1B}[2Jwaiting\u{9B}31m"),
-        ]))
+        try file.write(
+            file.status([
+                component(.ssh, .ready),
+                component(.docker, .starting, detail: "\u{1B}]0;owned\u{07}\u{1B}[2Jwaiting\u{9B}31m"),
+            ]))
         let run = try StatusCommandRun(["status", "--wait", "--status-file", file.path], terminal: (columns: 100, rows: 24), environment: ["NO_COLOR": "1"])
         XCTAssertTrue(run.output.wait { $0.contains("waiting") }, run.output.text.debugDescription)
         let frame = try XCTUnwrap(frames(run.output.text, height: 3).first)

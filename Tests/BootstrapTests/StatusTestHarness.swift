@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import WorkspaceSpec
 import XCTest
+
 @testable import Bootstrap
 
 // What the `status` tests share: a status file written the way the daemon
@@ -45,8 +46,10 @@ final class StatusFileFixture {
 }
 
 /// One component, with what the daemon fills in while it works.
-func component(_ name: ComponentName, _ state: ComponentState, required: Bool = true, detail: String? = nil,
-               lastError: String? = nil, download: (bytes: Int64, total: Int64?)? = nil, inStateFor seconds: TimeInterval = 12) -> ComponentStatus {
+func component(
+    _ name: ComponentName, _ state: ComponentState, required: Bool = true, detail: String? = nil,
+    lastError: String? = nil, download: (bytes: Int64, total: Int64?)? = nil, inStateFor seconds: TimeInterval = 12
+) -> ComponentStatus {
     var component = ComponentStatus(name: name, state: state, required: required)
     component.detail = detail
     component.lastError = lastError
@@ -146,7 +149,10 @@ final class StatusCommandRun {
         errors = OutputCollector(reading: errorEnds[0])
         process.standardOutput = FileHandle(fileDescriptor: outputEnd, closeOnDealloc: false)
         process.standardError = FileHandle(fileDescriptor: errorEnds[1], closeOnDealloc: false)
-        defer { close(outputEnd); close(errorEnds[1]) }
+        defer {
+            close(outputEnd)
+            close(errorEnds[1])
+        }
         try process.run()
     }
 

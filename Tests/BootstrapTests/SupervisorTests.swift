@@ -19,10 +19,12 @@ final class SupervisorTests: XCTestCase {
 
     /// Starts one supervisor of `component`; the test cancels the task.
     private func start(_ component: FakeComponent<VirtualClock>, gate: DependencyGate = DependencyGate())
-        -> (events: RecordedEvents, task: Task<Void, Never>) {
+        -> (events: RecordedEvents, task: Task<Void, Never>)
+    {
         let events = RecordedEvents()
-        let supervisor = Supervisor(component: component, context: .testing(component.name, events: events), units: units,
-                                    events: events, gate: gate, policy: policy, clock: clock, random: { 0 })
+        let supervisor = Supervisor(
+            component: component, context: .testing(component.name, events: events), units: units,
+            events: events, gate: gate, policy: policy, clock: clock, random: { 0 })
         let name = component.name
         let task = Task {
             await supervisor.run()
@@ -36,8 +38,10 @@ final class SupervisorTests: XCTestCase {
     static let ended = "the supervisor ended without being cancelled"
 
     /// Runs one supervisor until `stop` matches a recorded event, then cancels it.
-    private func supervise(_ component: FakeComponent<VirtualClock>,
-                           until stop: @escaping @Sendable (RecordedEvents.Entry) -> Bool) async -> [ComponentEvent] {
+    private func supervise(
+        _ component: FakeComponent<VirtualClock>,
+        until stop: @escaping @Sendable (RecordedEvents.Entry) -> Bool
+    ) async -> [ComponentEvent] {
         let (events, task) = start(component)
         await events.wait { stop($0) || $0.event == .progress(Self.ended) }
         task.cancel()
@@ -127,7 +131,9 @@ final class SupervisorTests: XCTestCase {
     }
 
     func testServerFaultWaitsWithCappedBackoffAndNeverSpendsTheBudget() async {
-        let outage = Array(repeating: FakeComponent<VirtualClock>.Outcome.fails(ComponentError(.server, "GET https://coder.example.com/bin/coder-linux-amd64 answered HTTP 503")), count: 12)
+        let outage = Array(
+            repeating: FakeComponent<VirtualClock>.Outcome.fails(
+                ComponentError(.server, "GET https://coder.example.com/bin/coder-linux-amd64 answered HTTP 503")), count: 12)
         let events = await supervise(component(outage + [.converged(changed: false)])) { $0.event == .healthy(first: true) }
         let waits = events.compactMap { if case .waiting(_, let retryIn, let attempt) = $0 { (retryIn, attempt) } else { nil } }
         XCTAssertEqual(waits.map(\.1), Array(1...12))

@@ -2,6 +2,7 @@
 // Resources/fault_server.py: Range, ETag, slow bodies, failures on request)
 // for the fetch worker's scenarios.
 import Foundation
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

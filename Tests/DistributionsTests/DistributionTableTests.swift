@@ -1,6 +1,6 @@
+import Distributions
 import Foundation
 import XCTest
-import Distributions
 
 /// Real os-release files (Tests/Fixtures/os-release, sources in its SOURCES.md).
 func osRelease(_ file: String) throws -> OSRelease {
@@ -13,20 +13,34 @@ final class DistributionTableTests: XCTestCase {
     func testEachTargetsRealOSReleaseFindsItsOwnRowAndFamilyFacts() throws {
         // file, row, ssh unit, docker, admin group, CA anchors, CA update command, CA bundle, package manager
         let expected: [(String, String, String, DockerPackaging, String, String, [String], String, PackageManager)] = [
-            ("debian-12", "debian-12", "ssh", .distributionPackage("docker.io"), "sudo",
-             "/usr/local/share/ca-certificates", ["update-ca-certificates"], "/etc/ssl/certs/ca-certificates.crt", .apt),
-            ("ubuntu-22.04", "ubuntu-22.04", "ssh", .distributionPackage("docker.io"), "sudo",
-             "/usr/local/share/ca-certificates", ["update-ca-certificates"], "/etc/ssl/certs/ca-certificates.crt", .apt),
-            ("fedora-39", "fedora-39", "sshd", .distributionPackage("moby-engine"), "wheel",
-             "/etc/pki/ca-trust/source/anchors", ["update-ca-trust", "extract"], "/etc/pki/tls/certs/ca-bundle.crt", .dnf),
-            ("arch-rolling", "arch", "sshd", .distributionPackage("docker"), "wheel",
-             "/etc/ca-certificates/trust-source/anchors", ["update-ca-trust"], "/etc/ssl/certs/ca-certificates.crt", .pacman),
-            ("almalinux-9.4", "almalinux-9", "sshd", .dockerRepository(.centos9), "wheel",
-             "/etc/pki/ca-trust/source/anchors", ["update-ca-trust", "extract"], "/etc/pki/tls/certs/ca-bundle.crt", .dnf),
-            ("centos-9", "centos-stream-9", "sshd", .dockerRepository(.centos9), "wheel",
-             "/etc/pki/ca-trust/source/anchors", ["update-ca-trust", "extract"], "/etc/pki/tls/certs/ca-bundle.crt", .dnf),
-            ("rocky-9.3", "rocky-9", "sshd", .dockerRepository(.centos9), "wheel",
-             "/etc/pki/ca-trust/source/anchors", ["update-ca-trust", "extract"], "/etc/pki/tls/certs/ca-bundle.crt", .dnf),
+            (
+                "debian-12", "debian-12", "ssh", .distributionPackage("docker.io"), "sudo",
+                "/usr/local/share/ca-certificates", ["update-ca-certificates"], "/etc/ssl/certs/ca-certificates.crt", .apt
+            ),
+            (
+                "ubuntu-22.04", "ubuntu-22.04", "ssh", .distributionPackage("docker.io"), "sudo",
+                "/usr/local/share/ca-certificates", ["update-ca-certificates"], "/etc/ssl/certs/ca-certificates.crt", .apt
+            ),
+            (
+                "fedora-39", "fedora-39", "sshd", .distributionPackage("moby-engine"), "wheel",
+                "/etc/pki/ca-trust/source/anchors", ["update-ca-trust", "extract"], "/etc/pki/tls/certs/ca-bundle.crt", .dnf
+            ),
+            (
+                "arch-rolling", "arch", "sshd", .distributionPackage("docker"), "wheel",
+                "/etc/ca-certificates/trust-source/anchors", ["update-ca-trust"], "/etc/ssl/certs/ca-certificates.crt", .pacman
+            ),
+            (
+                "almalinux-9.4", "almalinux-9", "sshd", .dockerRepository(.centos9), "wheel",
+                "/etc/pki/ca-trust/source/anchors", ["update-ca-trust", "extract"], "/etc/pki/tls/certs/ca-bundle.crt", .dnf
+            ),
+            (
+                "centos-9", "centos-stream-9", "sshd", .dockerRepository(.centos9), "wheel",
+                "/etc/pki/ca-trust/source/anchors", ["update-ca-trust", "extract"], "/etc/pki/tls/certs/ca-bundle.crt", .dnf
+            ),
+            (
+                "rocky-9.3", "rocky-9", "sshd", .dockerRepository(.centos9), "wheel",
+                "/etc/pki/ca-trust/source/anchors", ["update-ca-trust", "extract"], "/etc/pki/tls/certs/ca-bundle.crt", .dnf
+            ),
         ]
         XCTAssertEqual(expected.map(\.1), Distribution.all.map(\.name), "one row per target, in the table's order")
         for (file, row, sshUnit, docker, admin, anchors, update, bundle, manager) in expected {
@@ -54,8 +68,9 @@ final class DistributionTableTests: XCTestCase {
         XCTAssertNil(rocky("90.1"), "9 is a release, not a prefix")
         XCTAssertNil(rocky("8.10"))
         XCTAssertNil(rocky(nil), "a release without VERSION_ID is not release 9")
-        XCTAssertEqual(Distribution.matching(OSRelease(fields: ["ID": "arch", "VERSION_ID": "20240101"]))?.name, "arch",
-                       "a rolling release has no versions to miss")
+        XCTAssertEqual(
+            Distribution.matching(OSRelease(fields: ["ID": "arch", "VERSION_ID": "20240101"]))?.name, "arch",
+            "a rolling release has no versions to miss")
     }
 
     func testRelatedReleasesGetTheirFamilyButNoRow() throws {

@@ -3,6 +3,7 @@
 // refuse the complete file before it replaces the working one.
 import Foundation
 import XCTest
+
 @testable import Fetch
 
 final class ConsumerAndVerifyTests: FetchTestCase {
@@ -24,8 +25,9 @@ final class ConsumerAndVerifyTests: FetchTestCase {
         let consumer = HashingConsumer()
 
         try await Downloader(settings: Self.fastSettings).download(
-            DownloadRequest(url: server.url("/files/a.bin?cut=100000"), destination: path("agent"),
-                            consumer: consumer))
+            DownloadRequest(
+                url: server.url("/files/a.bin?cut=100000"), destination: path("agent"),
+                consumer: consumer))
 
         let ranges = try await server.requests().map(\.range)
         XCTAssertEqual(ranges, [nil, "bytes=100000-"])
@@ -38,8 +40,9 @@ final class ConsumerAndVerifyTests: FetchTestCase {
         let consumer = HashingConsumer()
 
         try await Downloader(settings: Self.fastSettings).download(
-            DownloadRequest(url: server.url("/files/a.bin?cut=100000&norange=1"), destination: path("agent"),
-                            consumer: consumer))
+            DownloadRequest(
+                url: server.url("/files/a.bin?cut=100000&norange=1"), destination: path("agent"),
+                consumer: consumer))
 
         XCTAssertEqual(consumer.events, ["restart", "restart", "finish"])
         XCTAssertEqual(consumer.sha256, Digest.hex(.sha256, of: content))
@@ -64,8 +67,9 @@ final class ConsumerAndVerifyTests: FetchTestCase {
         let consumer = HashingConsumer()
 
         try await Downloader(settings: Self.fastSettings).download(
-            DownloadRequest(url: server.url("/files/a.bin"), destination: path("agent"),
-                            expectedSHA256: Digest.hex(.sha256, of: content), consumer: consumer))
+            DownloadRequest(
+                url: server.url("/files/a.bin"), destination: path("agent"),
+                expectedSHA256: Digest.hex(.sha256, of: content), consumer: consumer))
 
         XCTAssertEqual(consumer.events, ["restart", "restart", "finish"], "finish only for the file that matches")
         XCTAssertEqual(consumer.sha256, Digest.hex(.sha256, of: content))
@@ -102,8 +106,9 @@ final class ConsumerAndVerifyTests: FetchTestCase {
 
         do {
             try await Downloader(settings: Self.fastSettings).download(
-                DownloadRequest(url: server.url("/files/a.bin?chunk=16384"), destination: path("agent"),
-                                consumer: consumer))
+                DownloadRequest(
+                    url: server.url("/files/a.bin?chunk=16384"), destination: path("agent"),
+                    consumer: consumer))
             XCTFail("the consumer's error must end the download")
         } catch let error as HashingConsumer.Refusal {
             XCTAssertEqual(error, HashingConsumer.Refusal(atByte: consumer.bytesSinceRestart))
@@ -129,14 +134,16 @@ final class ConsumerAndVerifyTests: FetchTestCase {
             let attributes = try FileManager.default.attributesOfItem(atPath: part)
             XCTAssertEqual(attributes[.posixPermissions] as? Int, 0o755, "final mode already set")
             XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: part))), expectedContent)
-            XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: destination))), old,
-                           "the working file is still in place")
+            XCTAssertEqual(
+                Array(try Data(contentsOf: URL(fileURLWithPath: destination))), old,
+                "the working file is still in place")
             XCTAssertEqual(part, partPath)
         }
 
         try await Downloader(settings: Self.fastSettings).download(
-            DownloadRequest(url: server.url("/files/a.bin"), destination: destination,
-                            expectedSHA256: Digest.hex(.sha256, of: content), mode: 0o755, verify: verify))
+            DownloadRequest(
+                url: server.url("/files/a.bin"), destination: destination,
+                expectedSHA256: Digest.hex(.sha256, of: content), mode: 0o755, verify: verify))
 
         XCTAssertEqual(seen.values.count, 1)
         XCTAssertEqual(try read(destination), content)
@@ -161,8 +168,9 @@ final class ConsumerAndVerifyTests: FetchTestCase {
         }
 
         try await Downloader(settings: Self.fastSettings).download(
-            DownloadRequest(url: server.url("/files/coder"), destination: path("agent"), mode: 0o755,
-                            verify: verify))
+            DownloadRequest(
+                url: server.url("/files/coder"), destination: path("agent"), mode: 0o755,
+                verify: verify))
 
         XCTAssertEqual(output.values.count, 1)
         XCTAssertTrue(output.values.first?.contains("coreutils") == true, "\(output.values)")
@@ -171,8 +179,10 @@ final class ConsumerAndVerifyTests: FetchTestCase {
     func testHTMLPageServedWithOKIsRefusedAndThePreviousBinaryKept() async throws {
         let destination = path("agent")
         let downloader = try Downloader(settings: Self.fastSettings)
-        let first = try await downloader.download(DownloadRequest(url: server.url("/files/a.bin"),
-                                                                  destination: destination))
+        let first = try await downloader.download(
+            DownloadRequest(
+                url: server.url("/files/a.bin"),
+                destination: destination))
         let etagBefore = try read(path(".agent.etag"))
         let url = server.url("/files/a.bin?html=1")
 

@@ -1,9 +1,10 @@
 // Runs Resources/echo_server.py for one test and reads back the calls it got.
 import Foundation
+import XCTest
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import XCTest
 
 final class EchoServer {
     /// One call as the server recorded it.

@@ -1,9 +1,10 @@
 // Runs Resources/fault_server.py for one test and reads back what it saw.
 import Foundation
+import XCTest
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import XCTest
 
 final class FaultServer {
     /// One request as the server recorded it.
@@ -33,8 +34,11 @@ final class FaultServer {
         root = FileManager.default.temporaryDirectory
             .appendingPathComponent("fault-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        guard let script = Bundle.module.url(forResource: "fault_server", withExtension: "py",
-                                             subdirectory: "Resources") else {
+        guard
+            let script = Bundle.module.url(
+                forResource: "fault_server", withExtension: "py",
+                subdirectory: "Resources")
+        else {
             throw XCTSkip("fault_server.py is missing from the test bundle")
         }
         let output = Pipe()
@@ -45,8 +49,10 @@ final class FaultServer {
             try FileManager.default.createDirectory(at: tls, withIntermediateDirectories: true)
             try Self.makeCertificates(in: tls)
             caCertificate = tls.appendingPathComponent("ca.pem").path
-            process.arguments! += ["--cert", tls.appendingPathComponent("server.pem").path,
-                                   "--key", tls.appendingPathComponent("server.key").path]
+            process.arguments! += [
+                "--cert", tls.appendingPathComponent("server.pem").path,
+                "--key", tls.appendingPathComponent("server.key").path,
+            ]
         } else {
             caCertificate = nil
         }
@@ -80,11 +86,15 @@ final class FaultServer {
         let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         try Data("subjectAltName=IP:127.0.0.1\n".utf8).write(to: directory.appendingPathComponent("san.ext"))
         for arguments in [
-            ["req", "-x509"] + key + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                                      "-subj", "/CN=Fetch test CA", "-addext", "basicConstraints=critical,CA:TRUE"],
+            ["req", "-x509"] + key + [
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=Fetch test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            ],
             ["req"] + key + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "san.ext"],
+            [
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.pem", "-days", "2", "-extfile", "san.ext",
+            ],
         ] {
             let openssl = Process()
             openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")

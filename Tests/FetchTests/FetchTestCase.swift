@@ -2,6 +2,7 @@
 // scratch directory, and helpers to look at files.
 import Foundation
 import XCTest
+
 @testable import Fetch
 
 class FetchTestCase: XCTestCase {
@@ -46,8 +47,10 @@ class FetchTestCase: XCTestCase {
     }
 
     /// The FetchError `work` throws; fails the test if it throws none or another error.
-    func fetchError(_ work: () async throws -> Void, file: StaticString = #filePath,
-                    line: UInt = #line) async -> FetchError? {
+    func fetchError(
+        _ work: () async throws -> Void, file: StaticString = #filePath,
+        line: UInt = #line
+    ) async -> FetchError? {
         do {
             try await work()
             XCTFail("the download must fail", file: file, line: line)

@@ -1,6 +1,7 @@
 // Downloader against a real HTTP server that misbehaves on request.
 import Foundation
 import XCTest
+
 @testable import Fetch
 
 final class FetchTests: FetchTestCase {
@@ -9,7 +10,10 @@ final class FetchTests: FetchTestCase {
     func testRetriesAfter503ThenSucceeds() async throws {
         let delays = Recorder<Duration>()
         var settings = Self.fastSettings
-        settings.retry.sleep = { delays.append($0); try await Task.sleep(for: $0) }
+        settings.retry.sleep = {
+            delays.append($0)
+            try await Task.sleep(for: $0)
+        }
         let destination = path("code-server")
 
         let result = try await Downloader(settings: settings).download(
@@ -47,8 +51,9 @@ final class FetchTests: FetchTestCase {
         let destination = path("agent")
 
         let result = try await Downloader(settings: Self.fastSettings).download(
-            DownloadRequest(url: server.url("/files/a.bin?cut=100000&norange=1"), destination: destination,
-                            expectedSHA256: Digest.hex(.sha256, of: content)))
+            DownloadRequest(
+                url: server.url("/files/a.bin?cut=100000&norange=1"), destination: destination,
+                expectedSHA256: Digest.hex(.sha256, of: content)))
 
         XCTAssertEqual(try read(destination), content, "not duplicated, not appended to")
         let requests = try await server.requests()
@@ -75,8 +80,9 @@ final class FetchTests: FetchTestCase {
         try Data(repeating: 0x55, count: 1000).write(to: URL(fileURLWithPath: partPath("agent")))
 
         let result = try await Downloader(settings: Self.fastSettings).download(
-            DownloadRequest(url: server.url("/files/a.bin"), destination: destination,
-                            expectedSHA256: Digest.hex(.sha256, of: content)))
+            DownloadRequest(
+                url: server.url("/files/a.bin"), destination: destination,
+                expectedSHA256: Digest.hex(.sha256, of: content)))
 
         XCTAssertEqual(try read(destination), content)
         let ranges = try await server.requests().map(\.range)
@@ -109,8 +115,9 @@ final class FetchTests: FetchTestCase {
         } catch let error as FetchError {
             let actual = Digest.hex(.sha256, of: content)
             XCTAssertEqual(error, .checksumMismatch(url: server.url("/files/a.bin"), expected: wrong, actual: actual))
-            XCTAssertTrue(error.description.contains(wrong) && error.description.contains(actual),
-                          error.description)
+            XCTAssertTrue(
+                error.description.contains(wrong) && error.description.contains(actual),
+                error.description)
             XCTAssertTrue(error.description.contains("codeServer.sha256"), "says what to fix: \(error)")
             XCTAssertFalse(error.isServerFault, "fetching again gives the same file")
         }
@@ -144,15 +151,17 @@ final class FetchTests: FetchTestCase {
         XCTAssertEqual(requests[1].bodyBytes, 0)
         XCTAssertEqual(try read(destination), content)
         XCTAssertEqual(try inode(destination), inodeBefore, "file left in place")
-        XCTAssertEqual(try String(contentsOfFile: path(".agent.etag"), encoding: .utf8),
-                       (first.etag ?? "") + "\n")
+        XCTAssertEqual(
+            try String(contentsOfFile: path(".agent.etag"), encoding: .utf8),
+            (first.etag ?? "") + "\n")
     }
 
     func testNotModifiedWithAnExpectedChecksumHoldsTheInstalledFileToIt() async throws {
         let destination = path("code-server")
         let downloader = try Downloader(settings: Self.fastSettings)
-        let request = DownloadRequest(url: server.url("/files/a.bin"), destination: destination,
-                                      expectedSHA256: Digest.hex(.sha256, of: content))
+        let request = DownloadRequest(
+            url: server.url("/files/a.bin"), destination: destination,
+            expectedSHA256: Digest.hex(.sha256, of: content))
         _ = try await downloader.download(request)
 
         let current = try await downloader.download(request)
@@ -287,8 +296,9 @@ final class FetchTests: FetchTestCase {
 
         let resumed = reports.values.drop(while: { $0.bytes < 100_000 })
         XCTAssertFalse(resumed.isEmpty)
-        XCTAssertTrue(resumed.allSatisfy { $0.totalBytes == nil || $0.totalBytes == Int64(content.count) },
-                      "\(resumed.map(\.totalBytes))")
+        XCTAssertTrue(
+            resumed.allSatisfy { $0.totalBytes == nil || $0.totalBytes == Int64(content.count) },
+            "\(resumed.map(\.totalBytes))")
     }
 
     func testCancellationStopsTransferAndKeepsPartialFile() async throws {
@@ -380,8 +390,9 @@ final class FetchTests: FetchTestCase {
     }
 
     func testDigestsMatchKnownVectors() {
-        XCTAssertEqual(Digest.hex(.sha256, of: Array("abc".utf8)),
-                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(
+            Digest.hex(.sha256, of: Array("abc".utf8)),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(Digest.hex(.sha1, of: Array("abc".utf8)), "a9993e364706816aba3e25717850c26c9cd0d89d")
     }
 
@@ -390,9 +401,11 @@ final class FetchTests: FetchTestCase {
         XCTAssertTrue(missing.description.contains("libcurl.so.4"))
         XCTAssertTrue(missing.description.contains("install libcurl4"))
         let noCrypto = FetchError.libcryptoUnavailable(reason: "libcrypto.so.3: cannot open shared object file")
-        XCTAssertTrue(noCrypto.description.contains("libcrypto.so.3") && noCrypto.description.contains("install libssl3"),
-                      noCrypto.description)
-        XCTAssertTrue(FetchError.httpStatus(503, url: "https://x/y", attempts: 5).description
-            .contains("after 5 attempts"))
+        XCTAssertTrue(
+            noCrypto.description.contains("libcrypto.so.3") && noCrypto.description.contains("install libssl3"),
+            noCrypto.description)
+        XCTAssertTrue(
+            FetchError.httpStatus(503, url: "https://x/y", attempts: 5).description
+                .contains("after 5 attempts"))
     }
 }

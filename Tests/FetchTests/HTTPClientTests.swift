@@ -3,6 +3,7 @@
 // redirects, timeout, cancellation, trust.
 import Foundation
 import XCTest
+
 @testable import Fetch
 
 final class HTTPClientTests: XCTestCase {
@@ -20,8 +21,12 @@ final class HTTPClientTests: XCTestCase {
     func testPatchSendsItsMethodHeadersAndBodyAndGetsTheAnswer() async throws {
         let client = try HTTPClient(settings: settings)
         let body = Array(#"{"logs":[{"output":"downloading code-server 4.96.4: 40%"}]}"#.utf8) + Array(repeating: 0x20, count: 3000)
-        let response = try await client.send("PATCH", server.url("/call"), headers: ["Coder-Session-Token": "secret-token",
-                                                                                    "Content-Type": "application/json"], body: body)
+        let response = try await client.send(
+            "PATCH", server.url("/call"),
+            headers: [
+                "Coder-Session-Token": "secret-token",
+                "Content-Type": "application/json",
+            ], body: body)
         XCTAssertEqual(response.status, 200)
         let echoed = try JSONDecoder().decode(EchoServer.Call.self, from: Data(response.body))
         XCTAssertEqual(echoed.method, "PATCH")
@@ -99,10 +104,12 @@ final class HTTPClientTests: XCTestCase {
 
     func testBadRequestsAreRefusedBeforeAnythingIsSent() async throws {
         let client = try HTTPClient(settings: settings)
-        for (method, url, headers) in [("GET", server.url("/call"), ["X-Token": "a\r\nInjected: 1"]),
-                                       ("GET", server.url("/call"), ["Bad:Name": "x"]),
-                                       ("get", server.url("/call"), [:]),
-                                       ("GET", "file:///etc/passwd", [:])] {
+        for (method, url, headers) in [
+            ("GET", server.url("/call"), ["X-Token": "a\r\nInjected: 1"]),
+            ("GET", server.url("/call"), ["Bad:Name": "x"]),
+            ("get", server.url("/call"), [:]),
+            ("GET", "file:///etc/passwd", [:]),
+        ] {
             do {
                 _ = try await client.send(method, url, headers: headers)
                 XCTFail("\(method) \(url) \(headers) must be refused")

@@ -3,6 +3,7 @@
 // overflow, attempts that must end, and how each failure is classified.
 import Foundation
 import XCTest
+
 @testable import Fetch
 
 final class HostileServerTests: FetchTestCase {
@@ -22,8 +23,9 @@ final class HostileServerTests: FetchTestCase {
         }
 
         XCTAssertEqual(error, .redirectRefused(from: from, to: plain))
-        XCTAssertTrue(error?.description.contains(from) == true && error?.description.contains(plain) == true,
-                      "\(String(describing: error))")
+        XCTAssertTrue(
+            error?.description.contains(from) == true && error?.description.contains(plain) == true,
+            "\(String(describing: error))")
         XCTAssertEqual(error?.isServerFault, false, "final: the redirect will not become safe")
         let plainRequests = try await server.requests().count
         XCTAssertEqual(plainRequests, 0, "the token never went out in clear text")
@@ -194,8 +196,9 @@ final class HostileServerTests: FetchTestCase {
         let ranges = try await server.requests().map(\.range)
         XCTAssertEqual(ranges.count, 2)
         XCTAssertNil(ranges[0])
-        XCTAssertTrue(ranges[1]?.hasPrefix("bytes=") == true && ranges[1] != "bytes=0-",
-                      "the retry resumes: \(String(describing: ranges[1]))")
+        XCTAssertTrue(
+            ranges[1]?.hasPrefix("bytes=") == true && ranges[1] != "bytes=0-",
+            "the retry resumes: \(String(describing: ranges[1]))")
         XCTAssertGreaterThan(try read(partPath("agent")).count, 0, "kept for the next resume")
         XCTAssertFalse(exists(path("agent")))
     }
@@ -241,8 +244,8 @@ final class HostileServerTests: FetchTestCase {
             .httpStatus(500, url: url, attempts: 1), .httpStatus(503, url: url, attempts: 1),
             .httpStatus(408, url: url, attempts: 1), .httpStatus(429, url: url, attempts: 1),
             .timedOut(url: url, detail: "", attempts: 1),
-            .transfer(url: url, curlCode: 6, detail: "", attempts: 1),   // DNS
-            .transfer(url: url, curlCode: 7, detail: "", attempts: 1),   // connection refused
+            .transfer(url: url, curlCode: 6, detail: "", attempts: 1),  // DNS
+            .transfer(url: url, curlCode: 7, detail: "", attempts: 1),  // connection refused
             .transfer(url: url, curlCode: 18, detail: "", attempts: 1),  // body cut
             .transfer(url: url, curlCode: 56, detail: "", attempts: 1),  // connection reset
             .transfer(url: url, curlCode: 35, detail: "", attempts: 1),  // TLS handshake
@@ -254,7 +257,7 @@ final class HostileServerTests: FetchTestCase {
             .httpStatus(404, url: url, attempts: 1), .httpStatus(403, url: url, attempts: 1),
             .httpStatus(401, url: url, attempts: 1), .httpStatus(400, url: url, attempts: 1),
             .transfer(url: url, curlCode: 60, detail: "", attempts: 1),  // untrusted certificate
-            .transfer(url: url, curlCode: 1, detail: "", attempts: 1),   // unsupported protocol
+            .transfer(url: url, curlCode: 1, detail: "", attempts: 1),  // unsupported protocol
             .checksumMismatch(url: url, expected: "a", actual: "b"),
             .tooLarge(url: url, limit: 1), .redirectRefused(from: url, to: "http://x/y"),
             .invalidRequest("bad"), .libcurlUnavailable(reason: "missing"), .libcryptoUnavailable(reason: "missing"),
@@ -273,23 +276,30 @@ final class HostileServerTests: FetchTestCase {
     // MARK: units
 
     func testAnnouncedSizesAreCheckedWithoutOverflow() {
-        func check(_ status: Int, length: String? = nil, range: String? = nil, resumedFrom: Int64 = 0,
-                   limit: Int64 = 1000) -> Result<AnnouncedSize.Announcement, AnnouncedSize.Problem> {
-            AnnouncedSize.check(status: status, contentLength: length, contentRange: range,
-                                resumedFrom: resumedFrom, limit: limit)
+        func check(
+            _ status: Int, length: String? = nil, range: String? = nil, resumedFrom: Int64 = 0,
+            limit: Int64 = 1000
+        ) -> Result<AnnouncedSize.Announcement, AnnouncedSize.Problem> {
+            AnnouncedSize.check(
+                status: status, contentLength: length, contentRange: range,
+                resumedFrom: resumedFrom, limit: limit)
         }
         XCTAssertEqual(check(200, length: "1000"), .success(.init(total: 1000, end: 1000)))
         XCTAssertEqual(check(200), .success(.init(total: nil, end: nil)), "no length: the stream is measured")
         XCTAssertEqual(check(200, length: "1001"), .failure(.tooLarge))
         XCTAssertEqual(check(200, length: "99999999999999999999"), .failure(.tooLarge), "beyond 63 bits")
-        XCTAssertEqual(check(206, length: "500", range: "bytes 500-999/1000", resumedFrom: 500),
-                       .success(.init(total: 1000, end: 1000)))
-        XCTAssertEqual(check(206, length: "600", range: "bytes 500-1099/1100", resumedFrom: 500), .failure(.tooLarge),
-                       "the prefix counts")
-        XCTAssertEqual(check(206, length: "9223372036854775807", resumedFrom: 500).isInvalid, true,
-                       "500 + (2^63 - 1) does not trap")
-        XCTAssertEqual(check(206, range: "bytes 0-9223372036854775807/*", resumedFrom: 0).isInvalid, true,
-                       "last byte + 1 does not trap")
+        XCTAssertEqual(
+            check(206, length: "500", range: "bytes 500-999/1000", resumedFrom: 500),
+            .success(.init(total: 1000, end: 1000)))
+        XCTAssertEqual(
+            check(206, length: "600", range: "bytes 500-1099/1100", resumedFrom: 500), .failure(.tooLarge),
+            "the prefix counts")
+        XCTAssertEqual(
+            check(206, length: "9223372036854775807", resumedFrom: 500).isInvalid, true,
+            "500 + (2^63 - 1) does not trap")
+        XCTAssertEqual(
+            check(206, range: "bytes 0-9223372036854775807/*", resumedFrom: 0).isInvalid, true,
+            "last byte + 1 does not trap")
         XCTAssertEqual(check(206, range: "bytes 400-999/1000", resumedFrom: 500).isInvalid, true, "wrong offset")
         XCTAssertEqual(check(206, length: "10", range: "bytes 500-999/1000", resumedFrom: 500).isInvalid, true)
         XCTAssertEqual(check(206, range: "bytes 500-799/1000", resumedFrom: 500).isInvalid, true, "stops short")
@@ -305,8 +315,9 @@ final class HostileServerTests: FetchTestCase {
         XCTAssertNil(RedirectPolicy.refusedTarget(from: "https://a/x", location: "/y?to=http://b"), "relative")
         XCTAssertNil(RedirectPolicy.refusedTarget(from: "https://a/x", location: "//b:8080/y"), "keeps https")
         XCTAssertEqual(RedirectPolicy.refusedTarget(from: "https://a/x", location: " HTTP://b/y"), "HTTP://b/y")
-        XCTAssertEqual(RedirectPolicy.refusedTarget(from: "http://a/x", location: "file:///etc/shadow"),
-                       "file:///etc/shadow")
+        XCTAssertEqual(
+            RedirectPolicy.refusedTarget(from: "http://a/x", location: "file:///etc/shadow"),
+            "file:///etc/shadow")
         XCTAssertEqual(RedirectPolicy.refusedTarget(from: "https://a/x", location: "gopher://b"), "gopher://b")
     }
 
@@ -330,8 +341,8 @@ final class HostileServerTests: FetchTestCase {
     }
 }
 
-private extension Result where Failure == AnnouncedSize.Problem {
-    var isInvalid: Bool {
+extension Result where Failure == AnnouncedSize.Problem {
+    fileprivate var isInvalid: Bool {
         if case .failure(.invalid) = self { true } else { false }
     }
 }

@@ -5,6 +5,7 @@
 import BootstrapTestKit
 import Foundation
 import XCTest
+
 @testable import HostSystem
 
 /// A member for Python's tarfile to write, exactly as given.
@@ -54,8 +55,10 @@ enum Fixture {
 
     /// Writes `members` with tarfile; gzip-compressed unless `gzip` is
     /// false. `trim` drops the zero padding after the two end blocks.
-    static func tarfile(_ members: [FixtureMember], format: Format = .gnu, globalPax: [String: String]? = nil,
-                        gzip: Bool = true, trim: Bool = false) throws -> [UInt8] {
+    static func tarfile(
+        _ members: [FixtureMember], format: Format = .gnu, globalPax: [String: String]? = nil,
+        gzip: Bool = true, trim: Bool = false
+    ) throws -> [UInt8] {
         // Sorted keys: pax records in a fixed order (Swift's dictionary order changes from run to run).
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -68,8 +71,12 @@ enum Fixture {
     /// pax atime or ctime); returns the archive.
     static func gnuTar(_ directory: URL, _ paths: [String], format: String = "gnu", options: [String] = []) throws -> [UInt8] {
         let reproducible = format == "posix" ? ["--pax-option=delete=atime,delete=ctime"] : []
-        return try run("/usr/bin/tar", ["-C", directory.path, "--format=\(format)", "--sort=name", "--owner=0", "--group=0",
-                                        "--numeric-owner", "--mtime=@0", "-cf", "-"] + reproducible + options + paths)
+        return try run(
+            "/usr/bin/tar",
+            [
+                "-C", directory.path, "--format=\(format)", "--sort=name", "--owner=0", "--group=0",
+                "--numeric-owner", "--mtime=@0", "-cf", "-",
+            ] + reproducible + options + paths)
     }
 
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
@@ -103,50 +110,50 @@ enum Fixture {
     }
 
     private static let tarfileWriter = #"""
-import gzip, io, json, sys, tarfile
-spec = json.load(sys.stdin)
-formats = {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT, "ustar": tarfile.USTAR_FORMAT}
-buffer = io.BytesIO()
-archive = tarfile.open(fileobj=buffer, mode="w", format=formats[spec["format"]], pax_headers=spec.get("globalPax") or None)
-patches = []
-for member in spec["members"]:
-    if member.get("nameHex") is not None:
-        name = bytes.fromhex(member["nameHex"]).decode("utf-8", "surrogateescape")
-    else:
-        name = member["name"]
-    info = tarfile.TarInfo(name)
-    info.type = member["type"].encode()
-    info.mode = member["mode"]
-    info.mtime = 0
-    info.linkname = member.get("linkname") or ""
-    info.devmajor = member.get("devmajor") or 0
-    info.devminor = member.get("devminor") or 0
-    info.pax_headers = member.get("pax") or {}
-    data = None
-    if member.get("zeros") is not None:
-        data = bytes(member["zeros"])
-    elif member.get("data") is not None:
-        data = member["data"].encode()
-    size = len(data) if data is not None else 0
-    info.size = size
-    archive.addfile(info, io.BytesIO(data) if data is not None else None)
-    header = archive.offset - 512 - (size + 511) // 512 * 512
-    for patch in member.get("patches") or []:
-        patches.append((header, patch))
-archive.close()
-raw = bytearray(buffer.getvalue())
-for header, patch in patches:
-    replacement = bytes.fromhex(patch["hex"])
-    start = header + patch["at"]
-    raw[start:start + len(replacement)] = replacement
-    if patch.get("checksum", True):
-        raw[header + 148:header + 156] = b" " * 8
-        raw[header + 148:header + 156] = b"%06o\0 " % sum(raw[header:header + 512])
-if spec["trim"]:
-    end = len(raw.rstrip(b"\0"))
-    raw = raw[:(end + 511) // 512 * 512 + 1024]
-sys.stdout.buffer.write(gzip.compress(bytes(raw), mtime=0) if spec["gzip"] else bytes(raw))
-"""#
+        import gzip, io, json, sys, tarfile
+        spec = json.load(sys.stdin)
+        formats = {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT, "ustar": tarfile.USTAR_FORMAT}
+        buffer = io.BytesIO()
+        archive = tarfile.open(fileobj=buffer, mode="w", format=formats[spec["format"]], pax_headers=spec.get("globalPax") or None)
+        patches = []
+        for member in spec["members"]:
+            if member.get("nameHex") is not None:
+                name = bytes.fromhex(member["nameHex"]).decode("utf-8", "surrogateescape")
+            else:
+                name = member["name"]
+            info = tarfile.TarInfo(name)
+            info.type = member["type"].encode()
+            info.mode = member["mode"]
+            info.mtime = 0
+            info.linkname = member.get("linkname") or ""
+            info.devmajor = member.get("devmajor") or 0
+            info.devminor = member.get("devminor") or 0
+            info.pax_headers = member.get("pax") or {}
+            data = None
+            if member.get("zeros") is not None:
+                data = bytes(member["zeros"])
+            elif member.get("data") is not None:
+                data = member["data"].encode()
+            size = len(data) if data is not None else 0
+            info.size = size
+            archive.addfile(info, io.BytesIO(data) if data is not None else None)
+            header = archive.offset - 512 - (size + 511) // 512 * 512
+            for patch in member.get("patches") or []:
+                patches.append((header, patch))
+        archive.close()
+        raw = bytearray(buffer.getvalue())
+        for header, patch in patches:
+            replacement = bytes.fromhex(patch["hex"])
+            start = header + patch["at"]
+            raw[start:start + len(replacement)] = replacement
+            if patch.get("checksum", True):
+                raw[header + 148:header + 156] = b" " * 8
+                raw[header + 148:header + 156] = b"%06o\0 " % sum(raw[header:header + 512])
+        if spec["trim"]:
+            end = len(raw.rstrip(b"\0"))
+            raw = raw[:(end + 511) // 512 * 512 + 1024]
+        sys.stdout.buffer.write(gzip.compress(bytes(raw), mtime=0) if spec["gzip"] else bytes(raw))
+        """#
 }
 
 struct FixtureError: Error, CustomStringConvertible {
@@ -284,8 +291,10 @@ final class RecordingHandler: TarEntryHandler {
 
 /// Feeds `archive` to a TarGzStream in seeded random chunks and finishes it.
 @discardableResult
-func readArchive(_ archive: [UInt8], policy: ArchivePolicy = ArchivePolicy(stripComponents: 1), seed: UInt64 = 1,
-                 into handler: RecordingHandler = RecordingHandler()) throws -> RecordingHandler {
+func readArchive(
+    _ archive: [UInt8], policy: ArchivePolicy = ArchivePolicy(stripComponents: 1), seed: UInt64 = 1,
+    into handler: RecordingHandler = RecordingHandler()
+) throws -> RecordingHandler {
     let stream = try TarGzStream(policy: policy, handler: handler)
     var random = SeededRandom(seed: seed)
     try archive.withUnsafeBytes { bytes in
@@ -299,8 +308,10 @@ func readArchive(_ archive: [UInt8], policy: ArchivePolicy = ArchivePolicy(strip
 }
 
 /// The ArchiveError reading `archive` ends with, and what was handed out before it.
-func archiveError(_ archive: [UInt8], policy: ArchivePolicy = ArchivePolicy(stripComponents: 1), seed: UInt64 = 1,
-                  file: StaticString = #filePath, line: UInt = #line) -> (error: ArchiveError?, handler: RecordingHandler) {
+func archiveError(
+    _ archive: [UInt8], policy: ArchivePolicy = ArchivePolicy(stripComponents: 1), seed: UInt64 = 1,
+    file: StaticString = #filePath, line: UInt = #line
+) -> (error: ArchiveError?, handler: RecordingHandler) {
     let handler = RecordingHandler()
     do {
         try readArchive(archive, policy: policy, seed: seed, into: handler)
@@ -316,8 +327,10 @@ func archiveError(_ archive: [UInt8], policy: ArchivePolicy = ArchivePolicy(stri
 }
 
 /// The refusal reading `archive` ends with, if that is how it ends.
-func refusal(_ archive: [UInt8], policy: ArchivePolicy = ArchivePolicy(stripComponents: 1),
-             file: StaticString = #filePath, line: UInt = #line) -> (member: String, offset: Int64, reason: ArchiveRefusal)? {
+func refusal(
+    _ archive: [UInt8], policy: ArchivePolicy = ArchivePolicy(stripComponents: 1),
+    file: StaticString = #filePath, line: UInt = #line
+) -> (member: String, offset: Int64, reason: ArchiveRefusal)? {
     let (error, _) = archiveError(archive, policy: policy, file: file, line: line)
     guard case .refused(let member, let offset, let reason)? = error else {
         XCTFail("expected a refusal, got \(String(describing: error))", file: file, line: line)

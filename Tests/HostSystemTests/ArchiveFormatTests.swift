@@ -2,6 +2,7 @@
 // error that names where, limits that hold.
 import Foundation
 import XCTest
+
 @testable import HostSystem
 
 final class ArchiveFormatTests: XCTestCase {
@@ -23,17 +24,20 @@ final class ArchiveFormatTests: XCTestCase {
         let longName = "pkg/" + String(repeating: "folder-", count: 20) + "/" + String(repeating: "name-", count: 30) + ".js"
         let longTarget = String(repeating: "t", count: 150)
         // The header says 0 bytes; only the pax record says 5.
-        let sized = FixtureMember(name: "pkg/sized", data: "hello", pax: ["size": "5"],
-                                  patches: [HeaderPatch(at: 124, hex: Self.hex("00000000000") + "00")])
+        let sized = FixtureMember(
+            name: "pkg/sized", data: "hello", pax: ["size": "5"],
+            patches: [HeaderPatch(at: 124, hex: Self.hex("00000000000") + "00")])
         let archive = try Fixture.tarfile([.file(longName, "long"), .symlink("pkg/link", to: longTarget), sized], format: .pax)
 
         let handler = try readArchive(archive)
 
-        XCTAssertEqual(handler.entries, [
-            .file(String(longName.dropFirst(4)), mode: 0o644, content: Array("long".utf8)),
-            .symlink("link", target: longTarget),
-            .file("sized", mode: 0o644, content: Array("hello".utf8)),
-        ])
+        XCTAssertEqual(
+            handler.entries,
+            [
+                .file(String(longName.dropFirst(4)), mode: 0o644, content: Array("long".utf8)),
+                .symlink("link", target: longTarget),
+                .file("sized", mode: 0o644, content: Array("hello".utf8)),
+            ])
     }
 
     func testPaxGlobalHeaderIsParsedAndIgnored() throws {
@@ -61,8 +65,12 @@ final class ArchiveFormatTests: XCTestCase {
 
         let handler = try readArchive(try Fixture.gzip(archive))
 
-        XCTAssertEqual(handler.entries, [.file(String(longName.dropFirst(4)), mode: 0o644, content: [UInt8(ascii: "x")]),
-                                         .symlink("link", target: longTarget)])
+        XCTAssertEqual(
+            handler.entries,
+            [
+                .file(String(longName.dropFirst(4)), mode: 0o644, content: [UInt8(ascii: "x")]),
+                .symlink("link", target: longTarget),
+            ])
     }
 
     func testPrePosixDirectoryWithATrailingSlashIsADirectory() throws {
@@ -111,8 +119,9 @@ final class ArchiveFormatTests: XCTestCase {
     func testDirectoryWithDataIsAnError() throws {
         let member = FixtureMember(name: "pkg/d/", type: "5", mode: 0o755, patches: [HeaderPatch(at: 124, hex: Self.hex("00000000012") + "00")])
 
-        XCTAssertEqual(archiveError(try Fixture.tarfile([member])).error,
-                       .malformed(member: "pkg/d/", offset: 0, reason: "a directory with a size of 10 bytes"))
+        XCTAssertEqual(
+            archiveError(try Fixture.tarfile([member])).error,
+            .malformed(member: "pkg/d/", offset: 0, reason: "a directory with a size of 10 bytes"))
     }
 
     // MARK: endings
@@ -124,7 +133,10 @@ final class ArchiveFormatTests: XCTestCase {
     func testTruncatedGzipIsAnError() throws {
         let archive = try Fixture.tarfile([okFile, FixtureMember(name: "pkg/big", zeros: 100_000)])
         for cut in [archive.count / 2, archive.count - 8, archive.count - 1] {
-            guard case .truncated(let reason)? = archiveError(Array(archive[..<cut])).error else { XCTFail("cut at \(cut)"); continue }
+            guard case .truncated(let reason)? = archiveError(Array(archive[..<cut])).error else {
+                XCTFail("cut at \(cut)")
+                continue
+            }
             XCTAssertTrue(reason.hasPrefix("the gzip data ends after \(cut) bytes"), reason)
         }
         XCTAssertEqual(archiveError([]).error, .truncated(reason: "there is no gzip data"))
@@ -133,37 +145,45 @@ final class ArchiveFormatTests: XCTestCase {
     func testTarCutShortInsideACompleteGzipIsAnError() throws {
         let tar = try Fixture.tarfile([okFile, FixtureMember(name: "pkg/big", zeros: 100_000)], gzip: false)
 
-        XCTAssertEqual(archiveError(try Fixture.gzip(Array(tar[..<50_000]))).error,
-                       .truncated(reason: #"the tar stream ended inside member "pkg/big" (offset 1024), after 50000 bytes"#))
+        XCTAssertEqual(
+            archiveError(try Fixture.gzip(Array(tar[..<50_000]))).error,
+            .truncated(reason: #"the tar stream ended inside member "pkg/big" (offset 1024), after 50000 bytes"#))
         // Everything but the two zero blocks.
         let ending = 1024 + 512 + 100_352
-        XCTAssertEqual(archiveError(try Fixture.gzip(Array(tar[..<ending]))).error,
-                       .truncated(reason: "the tar stream ended after \(ending) bytes, before its two end-of-archive zero blocks"))
-        XCTAssertEqual(archiveError(try Fixture.gzip(Array(tar[..<(ending + 512)]))).error,
-                       .truncated(reason: "the tar stream ended after \(ending + 512) bytes, before its two end-of-archive zero blocks"))
+        XCTAssertEqual(
+            archiveError(try Fixture.gzip(Array(tar[..<ending]))).error,
+            .truncated(reason: "the tar stream ended after \(ending) bytes, before its two end-of-archive zero blocks"))
+        XCTAssertEqual(
+            archiveError(try Fixture.gzip(Array(tar[..<(ending + 512)]))).error,
+            .truncated(reason: "the tar stream ended after \(ending + 512) bytes, before its two end-of-archive zero blocks"))
     }
 
     func testLoneZeroBlockInsideTheArchiveIsAnError() throws {
         var tar = try Fixture.tarfile([okFile, .file("pkg/next", "x")], gzip: false)
         tar.insert(contentsOf: [UInt8](repeating: 0, count: 512), at: 1024)
 
-        XCTAssertEqual(archiveError(try Fixture.gzip(tar)).error,
-                       .malformed(member: nil, offset: 1024, reason: "a single zero block inside the archive (only two in a row end it)"))
+        XCTAssertEqual(
+            archiveError(try Fixture.gzip(tar)).error,
+            .malformed(member: nil, offset: 1024, reason: "a single zero block inside the archive (only two in a row end it)"))
     }
 
     func testDataAfterTheEndOfArchiveIsAnError() throws {
         let tar = try Fixture.tarfile([okFile], gzip: false, trim: true)
         XCTAssertEqual(tar.count, 2048)
 
-        XCTAssertEqual(archiveError(try Fixture.gzip(tar + [0, 0, 7])).error,
-                       .malformed(member: nil, offset: 2050, reason: "non-zero bytes after the end-of-archive blocks"))
+        XCTAssertEqual(
+            archiveError(try Fixture.gzip(tar + [0, 0, 7])).error,
+            .malformed(member: nil, offset: 2050, reason: "non-zero bytes after the end-of-archive blocks"))
         XCTAssertEqual(try readArchive(try Fixture.gzip(tar + [UInt8](repeating: 0, count: 9000))).paths, ["ok"], "zero padding is fine")
     }
 
     func testTrailingGarbageAfterTheGzipDataIsAnError() throws {
         let archive = try Fixture.tarfile([okFile])
         for trailer in [Array("garbage!".utf8), [0, 0, 0, 0]] {
-            guard case .corruptGzip(_, let offset)? = archiveError(archive + trailer).error else { XCTFail("\(trailer)"); continue }
+            guard case .corruptGzip(_, let offset)? = archiveError(archive + trailer).error else {
+                XCTFail("\(trailer)")
+                continue
+            }
             XCTAssertGreaterThanOrEqual(offset, Int64(archive.count))
         }
     }

@@ -4,6 +4,7 @@
 import BootstrapTestKit
 import Foundation
 import XCTest
+
 @testable import HostSystem
 
 final class ArchiveFuzzTests: XCTestCase {
@@ -21,11 +22,12 @@ final class ArchiveFuzzTests: XCTestCase {
             } else {
                 archive = StoredGzip.wrap(Self.mutated(corpus[pick], headers: true, &random))
             }
-            let policy = ArchivePolicy(stripComponents: Int.random(in: 0...1, using: &random),
-                                       maxEntries: [8, 200_000].randomElement(using: &random)!,
-                                       maxUnpackedBytes: [4096, 4 << 30].randomElement(using: &random)!,
-                                       maxDecompressedBytes: [16_384, 5 << 30].randomElement(using: &random)!,
-                                       maxExtensionBytes: [512, 64 << 10].randomElement(using: &random)!)
+            let policy = ArchivePolicy(
+                stripComponents: Int.random(in: 0...1, using: &random),
+                maxEntries: [8, 200_000].randomElement(using: &random)!,
+                maxUnpackedBytes: [4096, 4 << 30].randomElement(using: &random)!,
+                maxDecompressedBytes: [16_384, 5 << 30].randomElement(using: &random)!,
+                maxExtensionBytes: [512, 64 << 10].randomElement(using: &random)!)
             let handler = RecordingHandler()
             handler.keepsContent = false
             do {
@@ -66,7 +68,8 @@ final class ArchiveFuzzTests: XCTestCase {
             try Fixture.tarfile(members, format: .pax, globalPax: ["comment": "fuzz"], gzip: false, trim: true),
             try Fixture.tarfile(members.filter { ($0.name?.count ?? 0) < 100 && ($0.linkname?.count ?? 0) < 100 }, format: .ustar, gzip: false, trim: true),
             try Fixture.tarfile(hostile, format: .gnu, gzip: false, trim: true),
-            try Fixture.tarfile([FixtureMember(name: "pkg/p", data: "hello", pax: ["size": "5", "path": "pkg/pax-path"])], format: .pax, gzip: false, trim: true),
+            try Fixture.tarfile(
+                [FixtureMember(name: "pkg/p", data: "hello", pax: ["size": "5", "path": "pkg/pax-path"])], format: .pax, gzip: false, trim: true),
         ]
         let scratch = try Scratch()
         try scratch.file("pkg/bin/run", Array("#!/bin/sh\n".utf8), mode: 0o755)
@@ -98,22 +101,22 @@ final class ArchiveFuzzTests: XCTestCase {
             case 3: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 1...600, using: &random)))
             case 4: bytes.insert(contentsOf: random.bytes(Int.random(in: 1...64, using: &random)), at: at)
             case 5: bytes.removeSubrange(at...)
-            case 6: // a header's field rewritten, checksum repaired
+            case 6:  // a header's field rewritten, checksum repaired
                 let header = headerOffsets(bytes).randomElement(using: &random) ?? 0
                 let (start, length) = [(124, 12), (100, 8), (0, 100), (157, 100), (345, 155)].randomElement(using: &random)!
                 for index in 0..<Int.random(in: 1...length, using: &random) where header + start + index < bytes.count {
                     bytes[header + start + index] = interestingBytes.randomElement(using: &random)!
                 }
                 repairChecksum(&bytes, header: header)
-            case 7: // a different type
+            case 7:  // a different type
                 let header = headerOffsets(bytes).randomElement(using: &random) ?? 0
                 if header + 156 < bytes.count { bytes[header + 156] = typeflags.randomElement(using: &random)! }
                 repairChecksum(&bytes, header: header)
-            case 8: // a block repeated elsewhere
+            case 8:  // a block repeated elsewhere
                 let block = (at / 512) * 512
                 let copy = Array(bytes[block..<min(bytes.count, block + 512)])
                 bytes.insert(contentsOf: copy, at: min(bytes.count, Int.random(in: 0...(bytes.count / 512), using: &random) * 512))
-            default: // a pax or long-name record damaged
+            default:  // a pax or long-name record damaged
                 let header = headerOffsets(bytes).randomElement(using: &random) ?? 0
                 let data = header + 512 + Int.random(in: 0..<32, using: &random)
                 if data < bytes.count { bytes[data] = interestingBytes.randomElement(using: &random)! }
@@ -161,12 +164,17 @@ final class ArchiveFuzzTests: XCTestCase {
                 let steps = bytewiseComponents(target)
                 let climbs = steps.prefix { $0 == Array("..".utf8) }.count
                 guard target.utf8.first != UInt8(ascii: "/"), climbs < bytewiseComponents(name).count,
-                      !steps.dropFirst(climbs).contains(where: { $0 == Array("..".utf8) || $0.isEmpty }) else { return "\(entry): target leaves the tree" }
+                    !steps.dropFirst(climbs).contains(where: { $0 == Array("..".utf8) || $0.isEmpty })
+                else { return "\(entry): target leaves the tree" }
             case .hardLink(let name, let existing):
                 guard files.contains(existing) else { return "\(entry): not an earlier file" }
                 path = name
             }
-            guard bytewiseComponents(path).allSatisfy({ !$0.isEmpty && $0 != Array(".".utf8) && $0 != Array("..".utf8) && !$0.contains(where: { $0 < 0x20 || $0 == 0x7F }) }) else {
+            guard
+                bytewiseComponents(path).allSatisfy({
+                    !$0.isEmpty && $0 != Array(".".utf8) && $0 != Array("..".utf8) && !$0.contains(where: { $0 < 0x20 || $0 == 0x7F })
+                })
+            else {
                 return "\(entry): not a plain relative path"
             }
             if case .file = entry { files.insert(path) }

@@ -3,6 +3,7 @@
 // makes it dangerous taken out.
 import Foundation
 import XCTest
+
 @testable import HostSystem
 
 final class ArchiveHostileMemberTests: XCTestCase {
@@ -18,8 +19,9 @@ final class ArchiveHostileMemberTests: XCTestCase {
         // Headers at 0 and 512 (plus one data block): the third is at 1536.
         XCTAssertEqual(error, .refused(member: "pkg/../../etc/cron.d/evil", offset: 1536, reason: .parentDirectoryComponent))
         XCTAssertEqual(handler.paths, ["ok"], "nothing after the refused member")
-        XCTAssertEqual(String(describing: error!),
-                       #"refusing the archive: member "pkg/../../etc/cron.d/evil" at offset 1536 has a '..' component in its path"#)
+        XCTAssertEqual(
+            String(describing: error!),
+            #"refusing the archive: member "pkg/../../etc/cron.d/evil" at offset 1536 has a '..' component in its path"#)
     }
 
     func testAbsoluteMemberNameIsRefused() throws {
@@ -47,8 +49,9 @@ final class ArchiveHostileMemberTests: XCTestCase {
 
         let handler = try readArchive(archive)
 
-        XCTAssertEqual(handler.paths.map { Array($0.utf8) }, [composed, decomposed, "pkg/link"].map { Array($0.dropFirst(4).utf8) },
-                       "two files, as on disk")
+        XCTAssertEqual(
+            handler.paths.map { Array($0.utf8) }, [composed, decomposed, "pkg/link"].map { Array($0.dropFirst(4).utf8) },
+            "two files, as on disk")
         guard case .hardLink(_, let existing)? = handler.entries.last else { return XCTFail() }
         XCTAssertEqual(Array(existing.utf8), Array("cafe\u{301}".utf8))
     }
@@ -88,8 +91,9 @@ final class ArchiveHostileMemberTests: XCTestCase {
         XCTAssertEqual(refusal(fileAtTheTop)?.reason, .outsideTopFolder(expected: ""))
         let stripTwo = ArchivePolicy(stripComponents: 2)
         XCTAssertEqual(try readArchive(try Fixture.tarfile([.file("pkg/x/y", "y"), .file("pkg/x/z", "z")]), policy: stripTwo).paths, ["y", "z"])
-        XCTAssertEqual(refusal(try Fixture.tarfile([.file("pkg/x/y", "y"), .file("pkg/w/z", "z")]), policy: stripTwo)?.reason,
-                       .outsideTopFolder(expected: "pkg/x"))
+        XCTAssertEqual(
+            refusal(try Fixture.tarfile([.file("pkg/x/y", "y"), .file("pkg/w/z", "z")]), policy: stripTwo)?.reason,
+            .outsideTopFolder(expected: "pkg/x"))
     }
 
     // MARK: symlinks
@@ -116,8 +120,12 @@ final class ArchiveHostileMemberTests: XCTestCase {
 
         let (error, handler) = archiveError(archive)
 
-        XCTAssertEqual(error, .refused(member: "pkg/p", offset: 512, reason: .unsafeSymlinkTarget(
-            target: "q/..", why: "has '..' after a name, which could climb out through another symlink")))
+        XCTAssertEqual(
+            error,
+            .refused(
+                member: "pkg/p", offset: 512,
+                reason: .unsafeSymlinkTarget(
+                    target: "q/..", why: "has '..' after a name, which could climb out through another symlink")))
         XCTAssertEqual(handler.entries, [.symlink("q", target: ".")])
     }
 
@@ -170,7 +178,9 @@ final class ArchiveHostileMemberTests: XCTestCase {
     // MARK: types
 
     func testDeviceNodeFailsTheArchive() throws {
-        let kinds: [(String, TarMemberType)] = [("3", .characterDevice), ("4", .blockDevice), ("6", .fifo), ("7", .contiguous), ("V", .other(typeflag: UInt8(ascii: "V")))]
+        let kinds: [(String, TarMemberType)] = [
+            ("3", .characterDevice), ("4", .blockDevice), ("6", .fifo), ("7", .contiguous), ("V", .other(typeflag: UInt8(ascii: "V"))),
+        ]
         for (typeflag, type) in kinds {
             let archive = try Fixture.tarfile([okFile, .special("pkg/dev/node", type: typeflag), .file("pkg/after", "x")])
 
@@ -180,7 +190,8 @@ final class ArchiveHostileMemberTests: XCTestCase {
             XCTAssertEqual(handler.paths, ["ok"], "nothing after it is created")
         }
         let (error, _) = archiveError(try Fixture.tarfile([.special("pkg/sda", type: "4")]))
-        XCTAssertEqual(String(describing: error!), #"refusing the archive: member "pkg/sda" at offset 0 is a block device, which a release tarball never contains"#)
+        XCTAssertEqual(
+            String(describing: error!), #"refusing the archive: member "pkg/sda" at offset 0 is a block device, which a release tarball never contains"#)
     }
 
     // MARK: limits
@@ -190,8 +201,9 @@ final class ArchiveHostileMemberTests: XCTestCase {
         let deep = try Fixture.tarfile([.file("pkg/a/b/c/d/e/f", "x")])
 
         XCTAssertEqual(refusal(many, policy: ArchivePolicy(stripComponents: 1, maxEntries: 5))?.member, "pkg/f5")
-        XCTAssertEqual(refusal(deep, policy: ArchivePolicy(stripComponents: 1, maxEntries: 5))?.reason, .tooManyEntries(limit: 5),
-                       "the parent folders a member implies count")
+        XCTAssertEqual(
+            refusal(deep, policy: ArchivePolicy(stripComponents: 1, maxEntries: 5))?.reason, .tooManyEntries(limit: 5),
+            "the parent folders a member implies count")
         XCTAssertEqual(try readArchive(deep, policy: ArchivePolicy(stripComponents: 1, maxEntries: 6)).paths, ["a/b/c/d/e/f"])
     }
 
@@ -210,7 +222,10 @@ final class ArchiveHostileMemberTests: XCTestCase {
         let longName = try Fixture.tarfile([.file("pkg/" + String(repeating: "n/", count: 600) + "f", "x")], format: .gnu)
 
         for archive in [pax, longName] {
-            guard case .malformed(_, 0, let reason)? = archiveError(archive, policy: policy).error else { XCTFail(); continue }
+            guard case .malformed(_, 0, let reason)? = archiveError(archive, policy: policy).error else {
+                XCTFail()
+                continue
+            }
             XCTAssertTrue(reason.hasSuffix("bytes is over the 1024-byte limit"), reason)
         }
     }

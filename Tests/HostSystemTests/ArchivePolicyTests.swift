@@ -1,5 +1,6 @@
 // MemberVetting and ArchivePath on their own: pure decisions, no archive.
 import XCTest
+
 @testable import HostSystem
 
 final class ArchivePolicyTests: XCTestCase {
@@ -30,8 +31,9 @@ final class ArchivePolicyTests: XCTestCase {
     }
 
     func testComponentsAreSplitAtEverySlashByte() throws {
-        XCTAssertEqual(try ArchivePath(validating: "a/\u{301}b").components.map { Array($0.utf8) },
-                       [Array("a".utf8), Array("\u{301}b".utf8)])
+        XCTAssertEqual(
+            try ArchivePath(validating: "a/\u{301}b").components.map { Array($0.utf8) },
+            [Array("a".utf8), Array("\u{301}b".utf8)])
         XCTAssertNotEqual(try ArchivePath(validating: "caf\u{E9}"), try ArchivePath(validating: "cafe\u{301}"))
     }
 
@@ -45,19 +47,24 @@ final class ArchivePolicyTests: XCTestCase {
             XCTAssertEqual($0 as? ArchiveError, .refused(member: "a/x/c", offset: 0, reason: .outsideTopFolder(expected: "a/b")))
         }
         XCTAssertThrowsError(try vetting.vet(member("a/b"))) {
-            XCTAssertEqual($0 as? ArchiveError, .refused(member: "a/b", offset: 0, reason: .outsideTopFolder(expected: "a/b")),
-                           "a file where the top folder is")
+            XCTAssertEqual(
+                $0 as? ArchiveError, .refused(member: "a/b", offset: 0, reason: .outsideTopFolder(expected: "a/b")),
+                "a file where the top folder is")
         }
     }
 
     func testSymlinkMayClimbOnlyAsFarAsItsOwnDepth() throws {
         let vetting = MemberVetting(policy: ArchivePolicy())
 
-        XCTAssertEqual(try vetting.vet(member("a/b/up", .symbolicLink, link: "../../x")),
-                       .symlink(try ArchivePath(validating: "a/b/up"), target: "../../x"))
+        XCTAssertEqual(
+            try vetting.vet(member("a/b/up", .symbolicLink, link: "../../x")),
+            .symlink(try ArchivePath(validating: "a/b/up"), target: "../../x"))
         XCTAssertThrowsError(try vetting.vet(member("a/b/out", .symbolicLink, link: "../../../x"))) {
-            XCTAssertEqual($0 as? ArchiveError, .refused(member: "a/b/out", offset: 0,
-                                                         reason: .unsafeSymlinkTarget(target: "../../../x", why: "points outside the tree")))
+            XCTAssertEqual(
+                $0 as? ArchiveError,
+                .refused(
+                    member: "a/b/out", offset: 0,
+                    reason: .unsafeSymlinkTarget(target: "../../../x", why: "points outside the tree")))
         }
         XCTAssertThrowsError(try vetting.vet(member("top", .symbolicLink, link: "..")))
         XCTAssertThrowsError(try vetting.vet(member("empty", .symbolicLink, link: "")))

@@ -2,12 +2,14 @@
 import BootstrapTestKit
 import Foundation
 import XCTest
+
 @testable import HostSystem
 
 final class ArchiveReleaseTarballTests: XCTestCase {
     private static let top = "code-server-4.96.4-linux-amd64"
     /// A node_modules path past ustar's 256 bytes, with one component past 100.
-    private static let deepFolder = "lib/vscode/node_modules/@vscode/" + String(repeating: "long-package-name-", count: 8)
+    private static let deepFolder =
+        "lib/vscode/node_modules/@vscode/" + String(repeating: "long-package-name-", count: 8)
         + "x/node_modules/another-dependency-with-a-long-name/dist/esm/components/nested"
     private static let deepFile = deepFolder + "/index-with-a-long-file-name.js"
 
@@ -62,11 +64,12 @@ final class ArchiveReleaseTarballTests: XCTestCase {
     }
 
     private func byPath(_ entries: [RecordingHandler.Entry]) -> [String: RecordingHandler.Entry] {
-        Dictionary(uniqueKeysWithValues: entries.map { entry in
-            switch entry {
-            case .directory(let path, _), .file(let path, _, _), .symlink(let path, _), .hardLink(let path, _): return (path, entry)
-            }
-        })
+        Dictionary(
+            uniqueKeysWithValues: entries.map { entry in
+                switch entry {
+                case .directory(let path, _), .file(let path, _, _), .symlink(let path, _), .hardLink(let path, _): return (path, entry)
+                }
+            })
     }
 
     // MARK: scenarios
@@ -141,18 +144,21 @@ final class ArchiveReleaseTarballTests: XCTestCase {
         try scratch.directory("\(Self.top)/tmp", mode: 0o1777)
         try scratch.directory("\(Self.top)/bin", mode: 0o2775)
         let tar = try Fixture.gnuTar(scratch.url, [Self.top])
-        XCTAssertTrue(try Fixture.run("/usr/bin/tar", ["-tvf", "-"], stdin: Data(tar)).contains(Array("rwsr-xr-x".utf8)),
-                      "the archive does carry the setuid bit")
+        XCTAssertTrue(
+            try Fixture.run("/usr/bin/tar", ["-tvf", "-"], stdin: Data(tar)).contains(Array("rwsr-xr-x".utf8)),
+            "the archive does carry the setuid bit")
 
         let handler = try readArchive(try Fixture.gzip(tar))
 
-        XCTAssertEqual(byPath(handler.entries), byPath([
-            .directory("bin", mode: 0o755),
-            .file("bin/helper", mode: 0o755, content: Array("#!/bin/sh\n".utf8)),
-            .file("bin/group-helper", mode: 0o755, content: Array("#!/bin/sh\n".utf8)),
-            .file("shared.txt", mode: 0o644, content: Array("x".utf8)),
-            .directory("tmp", mode: 0o755),
-        ]))
+        XCTAssertEqual(
+            byPath(handler.entries),
+            byPath([
+                .directory("bin", mode: 0o755),
+                .file("bin/helper", mode: 0o755, content: Array("#!/bin/sh\n".utf8)),
+                .file("bin/group-helper", mode: 0o755, content: Array("#!/bin/sh\n".utf8)),
+                .file("shared.txt", mode: 0o644, content: Array("x".utf8)),
+                .directory("tmp", mode: 0o755),
+            ]))
     }
 
     func testSparseFileFromGNUTarFailsTheArchive() throws {

@@ -22,7 +22,9 @@ final class ConfigTextTests: XCTestCase {
         var file = EnvironmentFile(comment: "Managed by test.")
         try file.set("HASHED_PASSWORD", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA")
         try file.set("HEADER", #"a'b"c\d`e$f"#)
-        XCTAssertEqual(file.text, """
+        XCTAssertEqual(
+            file.text,
+            """
             # Managed by test.
             HASHED_PASSWORD='$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA'
             HEADER="a'b\\"c\\\\d\\`e\\$f"

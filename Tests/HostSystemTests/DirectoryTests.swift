@@ -36,8 +36,11 @@ final class DirectoryTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
         // The user points ~/.local at a folder of root's and waits for root to write there.
         try link(victim, at: home + "/.local")
-        XCTAssertThrowsError(try homes.child("alice").descend(".local/share/code-server/User",
-                                                              creating: .init(mode: 0o755, owner: attacker))) { error in
+        XCTAssertThrowsError(
+            try homes.child("alice").descend(
+                ".local/share/code-server/User",
+                creating: .init(mode: 0o755, owner: attacker))
+        ) { error in
             XCTAssertTrue("\(error)".contains("symbolic link"), "\(error)")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: victim), [], "nothing was created through the link")

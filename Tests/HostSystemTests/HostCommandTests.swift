@@ -28,8 +28,10 @@ final class HostCommandTests: XCTestCase {
     }
 
     func testOutputIsBoundedToItsTail() async throws {
-        let output = try await HostCommand(["sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' a; echo; echo last line"],
-                                           outputLimit: 1024).run()
+        let output = try await HostCommand(
+            ["sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' a; echo; echo last line"],
+            outputLimit: 1024
+        ).run()
         XCTAssertLessThanOrEqual(output.utf8.count, 1024)
         XCTAssertTrue(output.hasSuffix("last line\n"), String(output.suffix(40)))
     }
@@ -62,8 +64,9 @@ final class HostCommandTests: XCTestCase {
         guard getuid() == 0 else { throw XCTSkip("switching users needs root (CI runs as root)") }
         guard let nobody = UserIdentity.lookup("nobody") else { throw XCTSkip("no user nobody here") }
         let id = try await HostCommand(["sh", "-c", "id -u; id -g; id -G"], user: nobody).run()
-        XCTAssertEqual(id.split(separator: "\n").map(String.init),
-                       [String(nobody.uid), String(nobody.gid), nobody.groups.map(String.init).joined(separator: " ")])
+        XCTAssertEqual(
+            id.split(separator: "\n").map(String.init),
+            [String(nobody.uid), String(nobody.gid), nobody.groups.map(String.init).joined(separator: " ")])
     }
 
     /// Switching to the user in a forked child of a threaded process can
@@ -85,6 +88,14 @@ final class HostCommandTests: XCTestCase {
 private final class Beats: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func add() { lock.lock(); value += 1; lock.unlock() }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return value }
+    func add() {
+        lock.lock()
+        value += 1
+        lock.unlock()
+    }
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import HostSystem
 import XCTest
+
+@testable import HostSystem
 
 /// The daemon's own code pages out of its resident set after READY=1.
 final class OwnExecutableCodeTests: XCTestCase {
@@ -21,8 +22,9 @@ final class OwnExecutableCodeTests: XCTestCase {
         let range = OwnExecutableCode.codeRange("55d0c0a00000-55d0c1400000 r-xp 00a00000 08:01 393 /usr/bin/coder-vm-bootstrap", of: exe)
         XCTAssertEqual(range?.start, 0x55d0c0a00000)
         XCTAssertEqual(range?.end, 0x55d0c1400000)
-        XCTAssertNotNil(OwnExecutableCode.codeRange("1000-2000 r-xp 00000000 08:01 393 /opt/a b (deleted)", of: "/opt/a b (deleted)"),
-                        "a replaced binary's path as the kernel shows it")
+        XCTAssertNotNil(
+            OwnExecutableCode.codeRange("1000-2000 r-xp 00000000 08:01 393 /opt/a b (deleted)", of: "/opt/a b (deleted)"),
+            "a replaced binary's path as the kernel shows it")
     }
 
     func testDroppedCodePagesLeaveTheResidentSetAndTheProcessRunsOn() throws {

@@ -16,13 +16,15 @@ final class StreamedCommandTests: XCTestCase {
         let marker = NSTemporaryDirectory() + "go-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: marker) }
         // The command waits for the test to have seen its first line.
-        let command = HostCommand(["sh", "-c", "echo first; echo oops >&2; while [ ! -e \(marker) ]; do sleep 0.05; done; printf 'second\\nlast'"],
-                                  deadline: .seconds(30))
+        let command = HostCommand(
+            ["sh", "-c", "echo first; echo oops >&2; while [ ! -e \(marker) ]; do sleep 0.05; done; printf 'second\\nlast'"],
+            deadline: .seconds(30))
         let output = Lines(), errors = Lines()
-        try await command.runLines(line: { line in
-            output.append(line)
-            if line == "first" { _ = FileManager.default.createFile(atPath: marker, contents: nil) }
-        }, errorLine: errors.append)
+        try await command.runLines(
+            line: { line in
+                output.append(line)
+                if line == "first" { _ = FileManager.default.createFile(atPath: marker, contents: nil) }
+            }, errorLine: errors.append)
 
         XCTAssertEqual(output.all, ["first", "second", "last"])
         XCTAssertEqual(errors.all, ["oops"])

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
 import Yams
+
 @testable import Seed
 
 final class CloudConfigTests: XCTestCase {
@@ -17,10 +18,12 @@ final class CloudConfigTests: XCTestCase {
         XCTAssertEqual((root["users"] as? [Any])?.count, 0)
         XCTAssertTrue(userData.contains("\nusers: []\n"), userData)
         // No install section: nothing downloaded, the daemon is enabled and started without blocking.
-        XCTAssertEqual(root["runcmd"] as? [[String]], [
-            ["systemctl", "enable", "coder-vm-bootstrap.service"],
-            ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"],
-        ])
+        XCTAssertEqual(
+            root["runcmd"] as? [[String]],
+            [
+                ["systemctl", "enable", "coder-vm-bootstrap.service"],
+                ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"],
+            ])
     }
 
     /// Keys and sudo reach the VM only inside the spec, which the daemon
@@ -38,8 +41,9 @@ final class CloudConfigTests: XCTestCase {
         let after = try CloudConfig.render(try SpecFixtures.context(revoked))
         XCTAssertNotEqual(before, after)
         let specLine = { (userData: String) in try embeddedSpecJSON(inUserData: userData) }
-        XCTAssertEqual(before.replacingOccurrences(of: try specLine(before), with: "SPEC"),
-                       after.replacingOccurrences(of: try specLine(after), with: "SPEC"))
+        XCTAssertEqual(
+            before.replacingOccurrences(of: try specLine(before), with: "SPEC"),
+            after.replacingOccurrences(of: try specLine(after), with: "SPEC"))
         let outsideTheSpec = before.replacingOccurrences(of: try specLine(before), with: "")
         for text in ["ssh-ed25519", "ssh-rsa", "sudo", "NOPASSWD", "ssh_authorized_keys", "groups", "wheel", "lock_passwd"] {
             XCTAssertFalse(outsideTheSpec.contains(text), "\(text) outside the spec:\n\(outsideTheSpec)")
@@ -63,8 +67,9 @@ final class CloudConfigTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: result.stdout) as? [String: [String: Any]])
         XCTAssertEqual((report[ours.path]?["createdUsers"] as? [String: Any])?.count, 0, "\(report)")
-        let defaultUser = try XCTUnwrap((report[withoutUsers.path]?["createdUsers"] as? [String: [String: Any]])?["debian"],
-                                        "the control: Debian's default user is created when users is absent")
+        let defaultUser = try XCTUnwrap(
+            (report[withoutUsers.path]?["createdUsers"] as? [String: [String: Any]])?["debian"],
+            "the control: Debian's default user is created when users is absent")
         XCTAssertEqual(defaultUser["sudo"] as? [String], ["ALL=(ALL) NOPASSWD:ALL"])
     }
 
@@ -75,7 +80,7 @@ final class CloudConfigTests: XCTestCase {
         let bootcmd = try XCTUnwrap(root["bootcmd"] as? [String])
         XCTAssertEqual(bootcmd.count, 1)
         let lines = bootcmd[0].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        XCTAssertEqual(lines.count, 5) // four lines and the final newline
+        XCTAssertEqual(lines.count, 5)  // four lines and the final newline
         XCTAssertEqual(lines[0], "umask 077 && mkdir -p /run/coder-vm-bootstrap && cat > /run/coder-vm-bootstrap/spec.json.tmp <<'CODER_VM_SPEC'")
         XCTAssertEqual(lines[2], "CODER_VM_SPEC")
         XCTAssertEqual(lines[3], "mv -f /run/coder-vm-bootstrap/spec.json.tmp /run/coder-vm-bootstrap/spec.json")
@@ -103,17 +108,23 @@ final class CloudConfigTests: XCTestCase {
         XCTAssertEqual(runcmd.count, 3)
         let install = runcmd[0]
         // The proxy of the spec applies to the download.
-        XCTAssertEqual(Array(install.prefix(4)), ["env", "http_proxy=http://proxy.internal:3128",
-                                                  "https_proxy=http://proxy.internal:3128",
-                                                  "no_proxy=localhost,127.0.0.1,.svc.cluster.local"])
+        XCTAssertEqual(
+            Array(install.prefix(4)),
+            [
+                "env", "http_proxy=http://proxy.internal:3128",
+                "https_proxy=http://proxy.internal:3128",
+                "no_proxy=localhost,127.0.0.1,.svc.cluster.local",
+            ])
         XCTAssertEqual(Array(install[4...5]), ["sh", "-c"])
         XCTAssertEqual(install[6], DaemonInstall.script)
         XCTAssertEqual(Array(install[7...]), ["coder-vm-bootstrap-install", spec.install!.packageURL, spec.install!.sha256!])
         XCTAssertFalse(DaemonInstall.script.contains(spec.install!.packageURL))
         XCTAssertEqual(runcmd[1], ["systemctl", "enable", "coder-vm-bootstrap.service"])
         XCTAssertEqual(runcmd[2], ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"])
-        for tool in ["apt-get install -y \"$file\"", "dnf install -y \"$file\"", "pacman -U --noconfirm \"$file\"",
-                     "tar -xzf \"$file\" -C \"$work/unpacked\"", "(cd \"$1\" && sh ./install.sh)", "sha256sum -c -"] {
+        for tool in [
+            "apt-get install -y \"$file\"", "dnf install -y \"$file\"", "pacman -U --noconfirm \"$file\"",
+            "tar -xzf \"$file\" -C \"$work/unpacked\"", "(cd \"$1\" && sh ./install.sh)", "sha256sum -c -",
+        ] {
             XCTAssertTrue(DaemonInstall.script.contains(tool), tool)
         }
     }
@@ -127,8 +138,12 @@ final class CloudConfigTests: XCTestCase {
         let package = directory.appendingPathComponent("coder-vm-bootstrap.tar.gz")
         try Data("not the package".utf8).write(to: package)
         guard (try? ProcessRunner.which("curl")) != nil else { throw XCTSkip("curl is not installed") }
-        let result = try ProcessRunner.run(shell, ["-c", DaemonInstall.script, "install", "file://" + package.path,
-                                                   String(repeating: "0", count: 64)])
+        let result = try ProcessRunner.run(
+            shell,
+            [
+                "-c", DaemonInstall.script, "install", "file://" + package.path,
+                String(repeating: "0", count: 64),
+            ])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.output.contains("FAILED") || result.stderr.contains("FAILED"), result.stderr)
         let unknown = try ProcessRunner.run(shell, ["-c", DaemonInstall.script, "install", "https://x.example/pkg.zip", ""])

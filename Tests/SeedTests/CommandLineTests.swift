@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
 import Yams
+
 @testable import Seed
 
 /// The built coder-vm-seed: exit codes, flags composing with files, and the
@@ -26,11 +27,11 @@ final class CommandLineTests: XCTestCase {
 
         let invalid = directory.appendingPathComponent("bad.yaml")
         try """
-            apiVersion: coder-vm-bootstrap/v1
-            workspace: {owner: alice, name: dev, id: abc}
-            user: {name: Coder, shell: bash}
-            ssh: {port: 0, prot: 22}
-            """.write(to: invalid, atomically: true, encoding: .utf8)
+        apiVersion: coder-vm-bootstrap/v1
+        workspace: {owner: alice, name: dev, id: abc}
+        user: {name: Coder, shell: bash}
+        ssh: {port: 0, prot: 22}
+        """.write(to: invalid, atomically: true, encoding: .utf8)
         let result = try ProcessRunner.seed(["check-config", invalid.path])
         XCTAssertEqual(result.status, 78)
         for path in ["user.name:", "user.shell:", "ssh.port:", "ssh.prot: unknown field"] {
@@ -74,9 +75,11 @@ final class CommandLineTests: XCTestCase {
         try "# my keys\n\(SpecFixtures.rsaKey)\n\n".write(to: keys, atomically: true, encoding: .utf8)
         let tokenFile = directory.appendingPathComponent("token")
         try "new-token".write(to: tokenFile, atomically: true, encoding: .utf8)
-        let result = try ProcessRunner.seed(["render-spec", "examples/specs/full.yaml", "--workspace", "other",
-                                             "--ssh-key-file", keys.path, "--token-file", tokenFile.path,
-                                             "--install-url", "https://dl.example.com/x.tar.gz"])
+        let result = try ProcessRunner.seed([
+            "render-spec", "examples/specs/full.yaml", "--workspace", "other",
+            "--ssh-key-file", keys.path, "--token-file", tokenFile.path,
+            "--install-url", "https://dl.example.com/x.tar.gz",
+        ])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.output.filter { $0 == "\n" }.count, 1, "one line of JSON")
         let spec = try SpecDecoder.decode(json: result.stdout)
@@ -111,14 +114,19 @@ final class CommandLineTests: XCTestCase {
             return try Yams.load_all(yaml: result.output).compactMap { ($0 as? [String: Any])?["kind"] as? String }
         }
         XCTAssertEqual(try kinds(["render-secret", "examples/specs/minimal.yaml"]), ["Secret"])
-        XCTAssertEqual(try kinds(["render-vm", "examples/specs/minimal.yaml", "--cpu", "4", "--halted"]),
-                       ["DataVolume", "VirtualMachine", "Service"])
-        XCTAssertEqual(try kinds(["render-all", "examples/specs/full.yaml", "--distro", "ubuntu-22.04", "--namespace", "ws"]),
-                       ["Secret", "DataVolume", "VirtualMachine", "Service"])
+        XCTAssertEqual(
+            try kinds(["render-vm", "examples/specs/minimal.yaml", "--cpu", "4", "--halted"]),
+            ["DataVolume", "VirtualMachine", "Service"])
+        XCTAssertEqual(
+            try kinds(["render-all", "examples/specs/full.yaml", "--distro", "ubuntu-22.04", "--namespace", "ws"]),
+            ["Secret", "DataVolume", "VirtualMachine", "Service"])
         let userData = try ProcessRunner.seed(["render-userdata", "examples/specs/minimal.yaml", "--distro", "debian-12"])
         XCTAssertTrue(userData.output.hasPrefix("#cloud-config\n"))
-        XCTAssertEqual(userData.output, try String(contentsOf: Paths.repositoryRoot.appendingPathComponent("cloud-init/user-data.example.yaml"),
-                                                   encoding: .utf8), "cloud-init/user-data.example.yaml is this output, regenerated")
+        XCTAssertEqual(
+            userData.output,
+            try String(
+                contentsOf: Paths.repositoryRoot.appendingPathComponent("cloud-init/user-data.example.yaml"),
+                encoding: .utf8), "cloud-init/user-data.example.yaml is this output, regenerated")
 
         let exec = try ProcessRunner.seed(["render-vm", "examples/specs/minimal.yaml", "--readiness-probe", "exec"])
         XCTAssertEqual(exec.status, 0, exec.stderr)

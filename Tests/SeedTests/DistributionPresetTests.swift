@@ -1,10 +1,12 @@
 import XCTest
+
 @testable import Seed
 
 final class DistributionPresetTests: XCTestCase {
     func testThePresetsAreTheDaemonsSevenDistributions() {
-        XCTAssertEqual(DistributionPreset.names,
-                       ["debian-12", "ubuntu-22.04", "fedora-39", "arch", "almalinux-9", "centos-stream-9", "rocky-9"])
+        XCTAssertEqual(
+            DistributionPreset.names,
+            ["debian-12", "ubuntu-22.04", "fedora-39", "arch", "almalinux-9", "centos-stream-9", "rocky-9"])
         XCTAssertEqual(DistributionPreset.default.name, "debian-12")
         for preset in DistributionPreset.all {
             XCTAssertTrue(preset.imageURL.hasPrefix("https://"), preset.name)
@@ -29,7 +31,7 @@ final class DistributionPresetTests: XCTestCase {
     }
 
     func testInstallPackageMustSuitTheDistribution() throws {
-        let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml")) // a .deb
+        let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))  // a .deb
         XCTAssertNoThrow(try SpecFixtures.context(spec, preset: .named("ubuntu-22.04")!))
         XCTAssertThrowsError(try SpecFixtures.context(spec, preset: .named("rocky-9")!)) { error in
             guard case SeedError.invalidSpec(let invalid) = error else { return XCTFail("\(error)") }

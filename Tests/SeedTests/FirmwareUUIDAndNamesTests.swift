@@ -1,14 +1,16 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Seed
 
 final class FirmwareUUIDAndNamesTests: XCTestCase {
     func testVersion5MatchesTheRFCAlgorithm() {
         // Python: uuid.uuid5(uuid.NAMESPACE_DNS, "python.org")
         let dns = UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!
-        XCTAssertEqual(FirmwareUUID.nameBased(namespace: dns, name: "python.org").uuidString.lowercased(),
-                       "886313e1-3b8a-5372-9b90-0c9aee199e5d")
+        XCTAssertEqual(
+            FirmwareUUID.nameBased(namespace: dns, name: "python.org").uuidString.lowercased(),
+            "886313e1-3b8a-5372-9b90-0c9aee199e5d")
     }
 
     func testFirmwareUUIDIsStablePerWorkspaceAndDiffersBetweenThem() {
@@ -17,8 +19,8 @@ final class FirmwareUUIDAndNamesTests: XCTestCase {
         XCTAssertEqual(uuid, FirmwareUUID.forWorkspace(id: id))
         XCTAssertEqual(uuid, FirmwareUUID.forWorkspace(id: id.uppercased()))
         XCTAssertNotEqual(uuid, FirmwareUUID.forWorkspace(id: "0b6f6c1e-93f4-4b43-9a3e-6f1d2c3b4a5a"))
-        XCTAssertEqual(Array(uuid)[14], "5") // version nibble
-        XCTAssertTrue("89ab".contains(Array(uuid)[19])) // RFC variant
+        XCTAssertEqual(Array(uuid)[14], "5")  // version nibble
+        XCTAssertTrue("89ab".contains(Array(uuid)[19]))  // RFC variant
         XCTAssertEqual(uuid, uuid.lowercased())
     }
 

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
 import Yams
+
 @testable import Seed
 
 /// Hostile text in every string field the spec's validator lets through
@@ -49,8 +50,10 @@ final class InjectionTests: XCTestCase {
         var tree = try SpecTreeParser.parse(try SpecFixtures.example("full.yaml"))
         let pem = try SpecFixtures.caCertificate()
         tree[keys: "user", "shell"] = .string("/bin/" + oneLine.filter { $0 != ":" })
-        tree[keys: "user", "sshAuthorizedKeys"] = .array([.string(SpecFixtures.key + " " + oneLine),
-                                                           .string("command=\"\(oneLine.replacingOccurrences(of: "\"", with: ""))\" " + SpecFixtures.key)])
+        tree[keys: "user", "sshAuthorizedKeys"] = .array([
+            .string(SpecFixtures.key + " " + oneLine),
+            .string("command=\"\(oneLine.replacingOccurrences(of: "\"", with: ""))\" " + SpecFixtures.key),
+        ])
         tree[keys: "coder", "token"] = .string("t" + noSpace)
         tree[keys: "coder", "agentHeaders"] = .object(["X-Tenant": .string(headerValue), "X-Other": .string("v" + headerValue)])
         let pemText = withoutControls(text, keeping: ["\n", "\r", "\t"])
@@ -60,10 +63,13 @@ final class InjectionTests: XCTestCase {
         tree[keys: "codeServer", "auth"] = "password"
         tree[keys: "codeServer", "hashedPassword"] = .string("$argon2id$" + phc)
         tree[keys: "codeServer", "settings"] = .object([text: .string(text), "nested": .object([text: .array([.string(text)])])])
-        tree[keys: "network"] = .object(["version": .int(2), "ethernets": .object([
-            "eth0": .object(["dhcp4": .bool(true), "nameservers": .object(["search": .array([.string(text)])])]),
-            text: .object(["match": .object(["name": .string(text)])]),
-        ])])
+        tree[keys: "network"] = .object([
+            "version": .int(2),
+            "ethernets": .object([
+                "eth0": .object(["dhcp4": .bool(true), "nameservers": .object(["search": .array([.string(text)])])]),
+                text: .object(["match": .object(["name": .string(text)])]),
+            ]),
+        ])
         return tree
     }
 
@@ -126,7 +132,8 @@ final class InjectionTests: XCTestCase {
     /// private mount namespace with its own /run.
     func testBootcmdWritesExactlyTheSpecEvenWithHostileValues() throws {
         guard (try? ProcessRunner.which("unshare")) != nil,
-              (try? ProcessRunner.run("unshare", ["--mount", "--propagation", "private", "true"]))?.status == 0 else {
+            (try? ProcessRunner.run("unshare", ["--mount", "--propagation", "private", "true"]))?.status == 0
+        else {
             throw XCTSkip("needs root and unshare(1) for a private /run")
         }
         _ = try Validators.cloudInit()
@@ -174,7 +181,8 @@ final class InjectionTests: XCTestCase {
         var counts: [String: Int] = [:]
         for (key, value) in root { if let list = value as? [Any] { counts[key] = list.count } }
         let bootcmd = try XCTUnwrap((root["bootcmd"] as? [String])?.first)
-        return Structure(keys: root.keys.sorted(), counts: counts,
-                         bootcmdLines: bootcmd.split(separator: "\n", omittingEmptySubsequences: false).count)
+        return Structure(
+            keys: root.keys.sorted(), counts: counts,
+            bootcmdLines: bootcmd.split(separator: "\n", omittingEmptySubsequences: false).count)
     }
 }

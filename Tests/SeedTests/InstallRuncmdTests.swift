@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Seed
 
 /// The runcmd items run as cloud-init runs them (shellify, /bin/sh), with
@@ -28,8 +29,10 @@ final class InstallRuncmdTests: XCTestCase {
     }
 
     /// `package`: what the stub curl downloads (default: a few stub bytes).
-    func run(_ spec: WorkspaceSpec, preset: DistributionPreset, package: URL? = nil,
-             realTools: [String] = []) throws -> (run: Run, stderr: String) {
+    func run(
+        _ spec: WorkspaceSpec, preset: DistributionPreset, package: URL? = nil,
+        realTools: [String] = []
+    ) throws -> (run: Run, stderr: String) {
         _ = try Validators.cloudInit()
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -55,12 +58,12 @@ final class InstallRuncmdTests: XCTestCase {
         try "[Unit]\n".write(to: top.appendingPathComponent("units/coder-vm-bootstrap.service"), atomically: true, encoding: .utf8)
         try ".TH coder-vm-bootstrap 8\n".write(to: top.appendingPathComponent("man/coder-vm-bootstrap.8"), atomically: true, encoding: .utf8)
         try """
-            #!/bin/sh
-            # Stand-in for the release's install.sh: records how it was run.
-            files=$(ls | sed 's/.*/"&"/' | paste -sd, -)
-            printf '{"argv": ["install.sh"], "cwd": "%s", "files": [%s]}\\n' "$PWD" "$files" >> "$RUNCMD_LOG"
+        #!/bin/sh
+        # Stand-in for the release's install.sh: records how it was run.
+        files=$(ls | sed 's/.*/"&"/' | paste -sd, -)
+        printf '{"argv": ["install.sh"], "cwd": "%s", "files": [%s]}\\n' "$PWD" "$files" >> "$RUNCMD_LOG"
 
-            """.write(to: top.appendingPathComponent("install.sh"), atomically: true, encoding: .utf8)
+        """.write(to: top.appendingPathComponent("install.sh"), atomically: true, encoding: .utf8)
         let tarball = directory.appendingPathComponent("\(Self.releaseFolder).tar.gz")
         let tar = try ProcessRunner.run("tar", ["-czf", tarball.path, "-C", root.path] + (topFolder.map { [$0] } ?? ["."]))
         XCTAssertEqual(tar.status, 0, tar.stderr)
@@ -109,15 +112,21 @@ final class InstallRuncmdTests: XCTestCase {
         let tarball = try releaseTarball(in: directory)
         let url = "https://dl.example.com" + Self.hostilePath + "/\(Self.releaseFolder).tar.gz?sig='x'"
         for presetName in ["rocky-9", "debian-12", "arch"] {
-            let run = try run(try spec(url: url, digest: tarball.sha256), preset: .named(presetName)!,
-                              package: tarball.file, realTools: ["tar"]).run
+            let run = try run(
+                try spec(url: url, digest: tarball.sha256), preset: .named(presetName)!,
+                package: tarball.file, realTools: ["tar"]
+            ).run
             XCTAssertEqual(run.status, 0)
             XCTAssertEqual(run.argvs.first?.first, "curl", presetName)
             XCTAssertEqual(run.argvs.first?.last, url, presetName)
-            XCTAssertEqual(Array(run.argvs.dropFirst()), [["install.sh"], ["systemctl", "daemon-reload"],
-                                                          ["systemctl", "enable", "coder-vm-bootstrap.service"],
-                                                          ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"]],
-                           presetName)
+            XCTAssertEqual(
+                Array(run.argvs.dropFirst()),
+                [
+                    ["install.sh"], ["systemctl", "daemon-reload"],
+                    ["systemctl", "enable", "coder-vm-bootstrap.service"],
+                    ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"],
+                ],
+                presetName)
             let install = try XCTUnwrap(run.calls.first { $0.argv == ["install.sh"] })
             XCTAssertTrue(install.cwd?.hasSuffix("/unpacked/\(Self.releaseFolder)") == true, "\(install)")
             XCTAssertEqual(install.files, ["coder-vm-bootstrap", "install.sh", "man", "units"])
@@ -131,15 +140,18 @@ final class InstallRuncmdTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         // install.sh at the top, as an old-style tarball meant for `tar -C /` would have it.
         let tarball = try releaseTarball(in: directory, topFolder: nil)
-        let (run, stderr) = try run(try spec(url: "https://dl.example.com/coder-vm-bootstrap.tar.gz", digest: tarball.sha256),
-                                    preset: .default, package: tarball.file, realTools: ["tar"])
+        let (run, stderr) = try run(
+            try spec(url: "https://dl.example.com/coder-vm-bootstrap.tar.gz", digest: tarball.sha256),
+            preset: .default, package: tarball.file, realTools: ["tar"])
         XCTAssertEqual(run.argvs.map { $0.first! }, ["curl", "systemctl", "systemctl"], "no install.sh, no daemon-reload")
         XCTAssertTrue(stderr.contains("does not hold one folder coder-vm-bootstrap-VERSION-linux-ARCH/"), stderr)
     }
 
     func testAWrongDigestInstallsNothing() throws {
-        let run = try run(try spec(url: "https://dl.example.com/coder-vm-bootstrap.deb", digest: String(repeating: "a", count: 64)),
-                          preset: .default).run
+        let run = try run(
+            try spec(url: "https://dl.example.com/coder-vm-bootstrap.deb", digest: String(repeating: "a", count: 64)),
+            preset: .default
+        ).run
         XCTAssertEqual(run.argvs.map { $0.first! }, ["curl", "systemctl", "systemctl"])
         XCTAssertFalse(run.argvs.contains { ["apt-get", "dnf", "pacman", "tar"].contains($0[0]) })
     }
@@ -152,7 +164,11 @@ final class InstallRuncmdTests: XCTestCase {
 
     func testWithoutAnInstallSectionTheDaemonIsOnlyStarted() throws {
         let run = try run(try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml")), preset: .default).run
-        XCTAssertEqual(run.argvs, [["systemctl", "enable", "coder-vm-bootstrap.service"],
-                                   ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"]])
+        XCTAssertEqual(
+            run.argvs,
+            [
+                ["systemctl", "enable", "coder-vm-bootstrap.service"],
+                ["systemctl", "start", "--no-block", "coder-vm-bootstrap.service"],
+            ])
     }
 }

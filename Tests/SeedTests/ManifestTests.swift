@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
 import Yams
+
 @testable import Seed
 
 final class ManifestTests: XCTestCase {
@@ -37,7 +38,8 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(podSpec.at(["domain", "cpu", "cores"]), .int(2))
         XCTAssertEqual(podSpec.at(["domain", "resources", "requests", "memory"]), "4Gi")
         guard case .list(let interfaces)? = podSpec.at(["domain", "devices", "interfaces"]),
-              case .list(let networks)? = podSpec["networks"] else { return XCTFail() }
+            case .list(let networks)? = podSpec["networks"]
+        else { return XCTFail() }
         XCTAssertEqual(interfaces[0]["masquerade"], .mapping([]))
         XCTAssertEqual(networks[0]["pod"], .mapping([]))
         XCTAssertEqual(interfaces[0]["name"], networks[0]["name"])
@@ -84,10 +86,12 @@ final class ManifestTests: XCTestCase {
     /// timings, asked inside the guest through qemu-guest-agent.
     func testExecProbeAsksTheDaemonThroughTheGuestAgentInsteadOfHTTP() throws {
         let spec = try SpecFixtures.spec(try SpecFixtures.example("full.yaml"))
-        let http = try XCTUnwrap(VirtualMachineRenderer.render(try SpecFixtures.context(spec))
-            .at(["spec", "template", "spec", "readinessProbe"]))
-        let exec = try XCTUnwrap(VirtualMachineRenderer.render(try SpecFixtures.context(spec) { $0.readinessProbe = .exec })
-            .at(["spec", "template", "spec", "readinessProbe"]))
+        let http = try XCTUnwrap(
+            VirtualMachineRenderer.render(try SpecFixtures.context(spec))
+                .at(["spec", "template", "spec", "readinessProbe"]))
+        let exec = try XCTUnwrap(
+            VirtualMachineRenderer.render(try SpecFixtures.context(spec) { $0.readinessProbe = .exec })
+                .at(["spec", "template", "spec", "readinessProbe"]))
         XCTAssertEqual(exec["exec"], .object([("command", ["coder-vm-bootstrap", "status", "--probe"])]))
         XCTAssertNil(exec["httpGet"])
         XCTAssertNotNil(http["httpGet"])
@@ -99,13 +103,15 @@ final class ManifestTests: XCTestCase {
 
     func testBadOptionsAreRejectedTogether() throws {
         let spec = try SpecFixtures.spec(try SpecFixtures.example("minimal.yaml"))
-        XCTAssertThrowsError(try SpecFixtures.context(spec) {
-            $0.cpuCores = 0
-            $0.memory = "4 GB"
-            $0.namespace = "Bad_NS"
-            $0.accessMode = "RWO"
-            $0.rootDisk = .http(url: "ftp://x/y.img")
-        }) { error in
+        XCTAssertThrowsError(
+            try SpecFixtures.context(spec) {
+                $0.cpuCores = 0
+                $0.memory = "4 GB"
+                $0.namespace = "Bad_NS"
+                $0.accessMode = "RWO"
+                $0.rootDisk = .http(url: "ftp://x/y.img")
+            }
+        ) { error in
             guard case SeedError.invalidOption(let message) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(message.split(separator: "\n").count, 5, message)
         }
@@ -116,11 +122,13 @@ final class ManifestTests: XCTestCase {
     func testServicePortsFollowTheSpec() throws {
         let variants = try SpecFixtures.variants()
         let plain = try SpecFixtures.spec(variants.first { $0.name == "plain-vm" }!.yaml)
-        XCTAssertEqual(ServiceRenderer.render(try SpecFixtures.context(plain)).at(["spec", "ports"]),
-                       [ServiceRenderer.port("readiness", 9100)])
+        XCTAssertEqual(
+            ServiceRenderer.render(try SpecFixtures.context(plain)).at(["spec", "ports"]),
+            [ServiceRenderer.port("readiness", 9100)])
         let custom = try SpecFixtures.spec(variants.first { $0.name == "explicit-hostname" }!.yaml)
-        XCTAssertEqual(ServiceRenderer.render(try SpecFixtures.context(custom)).at(["spec", "ports"]),
-                       [ServiceRenderer.port("ssh", 2222), ServiceRenderer.port("readiness", 9000)])
+        XCTAssertEqual(
+            ServiceRenderer.render(try SpecFixtures.context(custom)).at(["spec", "ports"]),
+            [ServiceRenderer.port("ssh", 2222), ServiceRenderer.port("readiness", 9000)])
     }
 
     func testSecretOverOneMebibyteNamesTheBigFields() throws {

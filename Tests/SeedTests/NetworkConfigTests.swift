@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
 import Yams
+
 @testable import Seed
 
 /// The spec's `network`: cloud-init's network-config, passed through to the
@@ -49,8 +50,12 @@ final class NetworkConfigTests: XCTestCase {
         let volumes = VirtualMachineRenderer.render(context).at(["spec", "template", "spec", "volumes"])
         guard case .list(let list)? = volumes else { return XCTFail() }
         let noCloud = try XCTUnwrap(list[1]["cloudInitNoCloud"])
-        XCTAssertEqual(noCloud, .object([("secretRef", .object([("name", "coder-alice-dev-cloudinit")])),
-                                         ("networkDataSecretRef", .object([("name", "coder-alice-dev-cloudinit")]))]))
+        XCTAssertEqual(
+            noCloud,
+            .object([
+                ("secretRef", .object([("name", "coder-alice-dev-cloudinit")])),
+                ("networkDataSecretRef", .object([("name", "coder-alice-dev-cloudinit")])),
+            ]))
     }
 
     func testWithoutANetworkConfigThereIsNoNetworkDataAndNoReference() throws {

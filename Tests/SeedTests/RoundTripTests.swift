@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Seed
 
 /// The spec taken back out of the rendered user-data is the spec that went in.
@@ -71,10 +72,12 @@ final class RoundTripTests: XCTestCase {
               apiVersion: coder-vm-bootstrap/v1
               ```
             """
-        XCTAssertEqual(Self.specBlocks(inMarkdown: markdown), [
-            "apiVersion: coder-vm-bootstrap/v1\nuser: {name: a}\n",
-            "# a comment first\napiVersion: coder-vm-bootstrap/v1\n",
-        ])
+        XCTAssertEqual(
+            Self.specBlocks(inMarkdown: markdown),
+            [
+                "apiVersion: coder-vm-bootstrap/v1\nuser: {name: a}\n",
+                "# a comment first\napiVersion: coder-vm-bootstrap/v1\n",
+            ])
     }
 
     /// Fenced ```yaml blocks whose first non-comment line is the spec's apiVersion.

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Seed
 
 /// The rendered documents against the schemas of their consumers:
@@ -38,8 +39,23 @@ final class SchemaValidationTests: XCTestCase {
         let withNetwork = try SpecFixtures.spec(SpecFixtures.withNetwork(try SpecFixtures.example("minimal.yaml")))
         let shapes: [(String, WorkspaceSpec, (inout RenderOptions) -> Void)] = [
             ("no-namespace", minimal, { $0.namespace = nil }),
-            ("clone", minimal, { $0.rootDisk = .pvc(namespace: "images", name: "golden"); $0.storageClass = "ceph-block"; $0.accessMode = "ReadWriteMany" }),
-            ("halted-big", minimal, { $0.runStrategy = .halted; $0.cpuCores = 16; $0.memory = "64Gi"; $0.diskSize = "500Gi" }),
+            (
+                "clone", minimal,
+                {
+                    $0.rootDisk = .pvc(namespace: "images", name: "golden")
+                    $0.storageClass = "ceph-block"
+                    $0.accessMode = "ReadWriteMany"
+                }
+            ),
+            (
+                "halted-big", minimal,
+                {
+                    $0.runStrategy = .halted
+                    $0.cpuCores = 16
+                    $0.memory = "64Gi"
+                    $0.diskSize = "500Gi"
+                }
+            ),
             ("image-url", minimal, { $0.rootDisk = .http(url: "https://images.example.com/custom.qcow2") }),
             ("http-probe-network", withNetwork, { $0.readinessProbe = .http }),
             ("exec-probe", minimal, { $0.readinessProbe = .exec }),
@@ -52,8 +68,9 @@ final class SchemaValidationTests: XCTestCase {
             paths.append(file.path)
         }
         // Offline for certain where the machine allows it: no network namespace, no network.
-        let result = try Validators.python("validate_manifests.py", ["--fixtures", Paths.fixtures.path] + paths,
-                                           offline: true)
+        let result = try Validators.python(
+            "validate_manifests.py", ["--fixtures", Paths.fixtures.path] + paths,
+            offline: true)
         XCTAssertEqual(result.status, 0, result.output + result.stderr)
         XCTAssertTrue(result.output.contains("\(paths.count * 4) valid, 0 invalid"), result.output)
     }
@@ -64,30 +81,30 @@ final class SchemaValidationTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let broken = directory.appendingPathComponent("broken.yaml")
         try """
-            apiVersion: v1
-            kind: Service
-            metadata: {name: x}
-            spec: {clusterIP: None, ports: [{port: ssh}], selectr: {a: b}}
-            ---
-            apiVersion: kubevirt.io/v1
-            kind: VirtualMachine
-            metadata: {name: x}
-            spec: {runStrategy: 5, template: {spec: {domain: {devices: {}, cpu: {cores: two}}}}}
-            ---
-            apiVersion: kubevirt.io/v1
-            kind: VirtualMachine
-            metadata: {name: misspelt}
+        apiVersion: v1
+        kind: Service
+        metadata: {name: x}
+        spec: {clusterIP: None, ports: [{port: ssh}], selectr: {a: b}}
+        ---
+        apiVersion: kubevirt.io/v1
+        kind: VirtualMachine
+        metadata: {name: x}
+        spec: {runStrategy: 5, template: {spec: {domain: {devices: {}, cpu: {cores: two}}}}}
+        ---
+        apiVersion: kubevirt.io/v1
+        kind: VirtualMachine
+        metadata: {name: misspelt}
+        spec:
+          template:
             spec:
-              template:
-                spec:
-                  domain: {devices: {}}
-                  volumes: [{name: c, cloudInitNoCloud: {secretRef: {name: s}, networkDataSecretRf: {name: s}}}]
-            ---
-            apiVersion: cdi.kubevirt.io/v1beta1
-            kind: DataVolume
-            metadata: {name: x}
-            spec: {source: {http: {url: 5}}, storage: {resources: {requests: {storage: 10737418240}}}}
-            """.write(to: broken, atomically: true, encoding: .utf8)
+              domain: {devices: {}}
+              volumes: [{name: c, cloudInitNoCloud: {secretRef: {name: s}, networkDataSecretRf: {name: s}}}]
+        ---
+        apiVersion: cdi.kubevirt.io/v1beta1
+        kind: DataVolume
+        metadata: {name: x}
+        spec: {source: {http: {url: 5}}, storage: {resources: {requests: {storage: 10737418240}}}}
+        """.write(to: broken, atomically: true, encoding: .utf8)
         let result = try Validators.python("validate_manifests.py", ["--fixtures", Paths.fixtures.path, broken.path])
         XCTAssertEqual(result.status, 1, result.output)
         XCTAssertTrue(result.output.contains("0 valid, 4 invalid"), result.output)

@@ -1,6 +1,7 @@
 import Foundation
 import WorkspaceSpec
 import Yams
+
 @testable import Seed
 
 /// Reads YAML with Yams' own (YAML 1.1) typing, independent of the
@@ -56,8 +57,9 @@ enum SpecFixtures {
 
     static func caCertificate() throws -> String {
         guard case .object(let root) = try SpecTreeParser.parse(try example("full.yaml")),
-              case .object(let coder)? = root["coder"], case .array(let certificates)? = coder["caCertificates"],
-              case .string(let pem)? = certificates.first else { throw TestFailure("no CA in full.yaml") }
+            case .object(let coder)? = root["coder"], case .array(let certificates)? = coder["caCertificates"],
+            case .string(let pem)? = certificates.first
+        else { throw TestFailure("no CA in full.yaml") }
         return pem
     }
 
@@ -67,7 +69,9 @@ enum SpecFixtures {
         return [
             ("minimal", try example("minimal.yaml")),
             ("full", try example("full.yaml")),
-            ("plain-vm", """
+            (
+                "plain-vm",
+                """
                 apiVersion: coder-vm-bootstrap/v1
                 workspace: {owner: bob, name: box, id: 7d1f0c2e-1111-4222-8333-944455556666}
                 user: {name: dev, shell: /usr/bin/zsh, groups: [adm, users], sudo: false}
@@ -80,8 +84,11 @@ enum SpecFixtures {
                 ssh: {enabled: false}
                 docker: {enabled: false, install: false, addUserToGroup: false}
                 readiness: {port: 9100, required: [code-server]}
-                """),
-            ("agent-options", """
+                """
+            ),
+            (
+                "agent-options",
+                """
                 apiVersion: coder-vm-bootstrap/v1
                 workspace: {owner: carol, name: ml, id: 11111111-2222-4333-8444-555555555555}
                 user:
@@ -103,36 +110,51 @@ enum SpecFixtures {
                   extensions: [ms-toolsai.jupyter@2024.1.0]
                   settings: {editor.wordWrap: "on", files.autoSave: afterDelay, editor.tabSize: 2, terminal.integrated.gpuAcceleration: false}
                 readiness: {required: [agent, ssh]}
-                """),
-            ("instance-identity", """
+                """
+            ),
+            (
+                "instance-identity",
+                """
                 apiVersion: coder-vm-bootstrap/v1
                 workspace: {owner: dave, name: gce, id: 21111111-2222-4333-8444-555555555555}
                 user: {name: dave}
                 coder: {accessURL: "https://coder.example.com", auth: google-instance-identity}
                 install: {packageURL: "https://dl.example.com/coder-vm-bootstrap-0.1.0-linux-amd64.tar.gz?X-Signature=abc%2Fdef&expires=1"}
-                """),
-            ("install-rpm", """
+                """
+            ),
+            (
+                "install-rpm",
+                """
                 apiVersion: coder-vm-bootstrap/v1
                 workspace: {owner: erin, name: rpm, id: 31111111-2222-4333-8444-555555555555}
                 user: {name: erin}
                 install: {packageURL: "https://dl.example.com/coder-vm-bootstrap-0.1.0-1.x86_64.rpm", sha256: \(digest)}
-                """),
-            ("install-pacman", """
+                """
+            ),
+            (
+                "install-pacman",
+                """
                 apiVersion: coder-vm-bootstrap/v1
                 workspace: {owner: finn, name: arch, id: 41111111-2222-4333-8444-555555555555}
                 user: {name: finn}
                 install: {packageURL: "https://dl.example.com/coder-vm-bootstrap-0.1.0-1-x86_64.pkg.tar.zst"}
-                """),
-            ("long-names", """
+                """
+            ),
+            (
+                "long-names",
+                """
                 apiVersion: coder-vm-bootstrap/v1
                 workspace:
                   owner: a-very-long-coder-user-name-of-32
                   name: and-an-equally-long-workspace-nm
                   id: 51111111-2222-4333-8444-555555555555
                 user: {name: coder}
-                """),
+                """
+            ),
             ("with-network", withNetwork(try example("minimal.yaml"))),
-            ("explicit-hostname", """
+            (
+                "explicit-hostname",
+                """
                 apiVersion: coder-vm-bootstrap/v1
                 workspace: {owner: gina, name: web, id: 61111111-2222-4333-8444-555555555555}
                 hostname: web.dev.example.internal
@@ -140,7 +162,8 @@ enum SpecFixtures {
                 ssh: {port: 2222, passwordAuthentication: true, permitRootLogin: true}
                 docker: {install: false}
                 readiness: {port: 9000}
-                """),
+                """
+            ),
         ]
     }
 
@@ -160,8 +183,10 @@ enum SpecFixtures {
         return result
     }
 
-    static func context(_ spec: WorkspaceSpec, preset: DistributionPreset = .default,
-                        configure: (inout RenderOptions) -> Void = { _ in }) throws -> RenderContext {
+    static func context(
+        _ spec: WorkspaceSpec, preset: DistributionPreset = .default,
+        configure: (inout RenderOptions) -> Void = { _ in }
+    ) throws -> RenderContext {
         var options = RenderOptions()
         options.namespace = "coder-workspaces"
         options.distribution = preset

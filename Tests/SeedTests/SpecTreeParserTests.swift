@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Seed
 
 final class SpecTreeParserTests: XCTestCase {
@@ -11,7 +12,8 @@ final class SpecTreeParserTests: XCTestCase {
     }
 
     func testPlainScalarsFollowTheYAML12CoreSchema() throws {
-        let tree = try SpecTreeParser.parse("""
+        let tree = try SpecTreeParser.parse(
+            """
             a: on
             b: yes
             c: true
@@ -24,21 +26,26 @@ final class SpecTreeParserTests: XCTestCase {
             j: +12
             k: .5
             """)
-        XCTAssertEqual(tree, .object([
-            "a": "on", "b": "yes", "c": .bool(true), "d": .int(31), "e": .int(15), "f": .double(1.5),
-            "g": .null, "h": "123", "i": "2024-01-01", "j": .int(12), "k": .double(0.5),
-        ]))
+        XCTAssertEqual(
+            tree,
+            .object([
+                "a": "on", "b": "yes", "c": .bool(true), "d": .int(31), "e": .int(15), "f": .double(1.5),
+                "g": .null, "h": "123", "i": "2024-01-01", "j": .int(12), "k": .double(0.5),
+            ]))
     }
 
     func testEveryStructuralProblemIsReportedWithItsPath() throws {
-        XCTAssertThrowsError(try SpecTreeParser.parse("""
-            user:
-              name: a
-              groups: [x, {1: y}]
-            ratio: .inf
-            big: 99999999999999999999
-            tagged: !!binary aGVsbG8=
-            """)) { error in
+        XCTAssertThrowsError(
+            try SpecTreeParser.parse(
+                """
+                user:
+                  name: a
+                  groups: [x, {1: y}]
+                ratio: .inf
+                big: 99999999999999999999
+                tagged: !!binary aGVsbG8=
+                """)
+        ) { error in
             let invalid = error as! InvalidSpec
             XCTAssertEqual(Set(invalid.diagnostics.map(\.path)), ["user.groups[1]", "ratio", "big", "tagged"])
             XCTAssertTrue(invalid.description.contains("a key is not a string (1) (line 3)"), invalid.description)
@@ -75,14 +82,18 @@ final class SpecTreeParserTests: XCTestCase {
     }
 
     func testDecoderProblemsKeepTheirFieldPaths() {
-        XCTAssertThrowsError(try SpecTreeParser.decodeSpec("""
-            apiVersion: coder-vm-bootstrap/v1
-            workspace: {owner: Alice, name: dev, id: x}
-            user: {name: coder, sshAuthorizedKeys: [not-a-key]}
-            ssh: {port: 70000}
-            """)) { error in
-            XCTAssertEqual(Set((error as! InvalidSpec).diagnostics.map(\.path)),
-                           ["workspace.owner", "user.sshAuthorizedKeys[0]", "ssh.port"])
+        XCTAssertThrowsError(
+            try SpecTreeParser.decodeSpec(
+                """
+                apiVersion: coder-vm-bootstrap/v1
+                workspace: {owner: Alice, name: dev, id: x}
+                user: {name: coder, sshAuthorizedKeys: [not-a-key]}
+                ssh: {port: 70000}
+                """)
+        ) { error in
+            XCTAssertEqual(
+                Set((error as! InvalidSpec).diagnostics.map(\.path)),
+                ["workspace.owner", "user.sshAuthorizedKeys[0]", "ssh.port"])
         }
     }
 }

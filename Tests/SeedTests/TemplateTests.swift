@@ -1,4 +1,5 @@
 import Foundation
+import Seed
 import XCTest
 
 /// The example Coder template, checked without Terraform (python-hcl2):
@@ -9,9 +10,11 @@ final class TemplateTests: XCTestCase {
         let result = try Validators.python("check_template.py", [Paths.template.path])
         XCTAssertEqual(result.status, 0, result.output + result.stderr)
         XCTAssertTrue(result.output.contains("0 missing"), result.output)
-        for block in ["resource coder_agent.main", "resource coder_script.bootstrap", "resource coder_app.code_server",
-                      "resource coder_metadata.vm", "data coder_parameter.distribution", "data coder_workspace.me",
-                      "data coder_workspace_owner.me"] {
+        for block in [
+            "resource coder_agent.main", "resource coder_script.bootstrap", "resource coder_app.code_server",
+            "resource coder_metadata.vm", "data coder_parameter.distribution", "data coder_workspace.me",
+            "data coder_workspace_owner.me",
+        ] {
             XCTAssertTrue(result.output.contains("ok   \(block) matches the provider schema"), "\(block): \(result.output)")
         }
     }
@@ -24,51 +27,53 @@ final class TemplateTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let template = directory.appendingPathComponent("main.tf")
         try """
-            data "coder_workspace" "me" {}
-            resource "coder_agent" "main" {
-              os    = "linux"
-              dir   = "/home/coder"
-              token = "x"
-              startup_script_behavior = "blocking"
-              metadata {
-                key    = "bootstrap"
-                script = "coder-vm-bootstrap status --line"
-                colour = "red"
-              }
-            }
-            resource "coder_script" "bootstrap" {
-              agent_id     = coder_agent.main.identifier
-              script       = "coder-vm-bootstrap status --wait --timeout 900"
-              run_on_start = true
-            }
-            resource "coder_app" "code_server" {
-              agent_id = coder_agent.main.id
-              slug     = "code-server"
-              healthcheck {
-                url       = "http://localhost:13337/healthz"
-                interval  = 5
-                threshold = 6
-              }
-              healthcheck {
-                url       = "http://localhost:13337/healthz"
-                interval  = 5
-                threshold = 6
-              }
-            }
-            locals {
-              owner = data.coder_workspace.me.owner_name
-            }
-            """.write(to: template, atomically: true, encoding: .utf8)
+        data "coder_workspace" "me" {}
+        resource "coder_agent" "main" {
+          os    = "linux"
+          dir   = "/home/coder"
+          token = "x"
+          startup_script_behavior = "blocking"
+          metadata {
+            key    = "bootstrap"
+            script = "coder-vm-bootstrap status --line"
+            colour = "red"
+          }
+        }
+        resource "coder_script" "bootstrap" {
+          agent_id     = coder_agent.main.identifier
+          script       = "coder-vm-bootstrap status --wait --timeout 900"
+          run_on_start = true
+        }
+        resource "coder_app" "code_server" {
+          agent_id = coder_agent.main.id
+          slug     = "code-server"
+          healthcheck {
+            url       = "http://localhost:13337/healthz"
+            interval  = 5
+            threshold = 6
+          }
+          healthcheck {
+            url       = "http://localhost:13337/healthz"
+            interval  = 5
+            threshold = 6
+          }
+        }
+        locals {
+          owner = data.coder_workspace.me.owner_name
+        }
+        """.write(to: template, atomically: true, encoding: .utf8)
         let result = try Validators.python("check_template.py", [template.path])
         XCTAssertEqual(result.status, 1, result.output + result.stderr)
-        for finding in ["coder_agent.main.arch is required", "coder_agent.main.dir is deprecated",
-                        "coder_agent.main.token is read-only", "coder_agent.main.metadata[0].colour is not in the provider's schema",
-                        "coder_agent.main.metadata[0].interval is required", "coder_script.bootstrap.display_name is required",
-                        "coder_app.code_server.healthcheck: at most 1 block(s)",
-                        "coder_agent.main.identifier is not an attribute of coder_agent",
-                        "data.coder_workspace.me.owner_name is not an attribute of coder_workspace",
-                        "FAIL coder_agent has no startup_script(_behavior)",
-                        "FAIL   with run_on_start = true and start_blocks_login = true"] {
+        for finding in [
+            "coder_agent.main.arch is required", "coder_agent.main.dir is deprecated",
+            "coder_agent.main.token is read-only", "coder_agent.main.metadata[0].colour is not in the provider's schema",
+            "coder_agent.main.metadata[0].interval is required", "coder_script.bootstrap.display_name is required",
+            "coder_app.code_server.healthcheck: at most 1 block(s)",
+            "coder_agent.main.identifier is not an attribute of coder_agent",
+            "data.coder_workspace.me.owner_name is not an attribute of coder_workspace",
+            "FAIL coder_agent has no startup_script(_behavior)",
+            "FAIL   with run_on_start = true and start_blocks_login = true",
+        ] {
             XCTAssertTrue(result.output.contains(finding), "\(finding):\n\(result.output)")
         }
     }
@@ -82,8 +87,6 @@ final class TemplateTests: XCTestCase {
         for key in keys["result_keys"] ?? [] { XCTAssertTrue(TerraformExternalKeys.output.contains(key), key) }
     }
 }
-
-import Seed
 
 enum TerraformExternalKeys {
     static let input = TerraformExternal.inputKeys

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
 import Yams
+
 @testable import Seed
 
 /// Terraform's `external` protocol, through the real binary: a JSON object
@@ -19,8 +20,10 @@ final class TerraformExternalTests: XCTestCase {
     }
 
     func query(_ extra: [String: String] = [:]) throws -> Data {
-        var query = ["spec_json": Self.templateSpecJSON(), "namespace": "coder-workspaces", "distro": "rocky-9",
-                     "cpu": "4", "memory": "8Gi", "disk": "32Gi", "run_strategy": "Always"]
+        var query = [
+            "spec_json": Self.templateSpecJSON(), "namespace": "coder-workspaces", "distro": "rocky-9",
+            "cpu": "4", "memory": "8Gi", "disk": "32Gi", "run_strategy": "Always",
+        ]
         query.merge(extra) { $1 }
         return try JSONEncoder().encode(query)
     }
@@ -90,8 +93,10 @@ final class TerraformExternalTests: XCTestCase {
         let machineJSON = String(decoding: try JSONEncoder().encode(machineSpec), as: UTF8.self)
         let machine = try JSONDecoder().decode([String: String].self, from: try TerraformExternal.respond(to: try query(["spec_json": machineJSON])))
         let whole = try JSONDecoder().decode([String: String].self, from: try TerraformExternal.respond(to: try query()))
-        for key in ["secret_name", "datavolume_name", "virtualmachine_name", "service_name", "namespace", "hostname",
-                    "service_host", "firmware_uuid", "labels_json", "datavolume_json", "virtualmachine_json", "service_json"] {
+        for key in [
+            "secret_name", "datavolume_name", "virtualmachine_name", "service_name", "namespace", "hostname",
+            "service_host", "firmware_uuid", "labels_json", "datavolume_json", "virtualmachine_json", "service_json",
+        ] {
             XCTAssertEqual(machine[key], whole[key], key)
         }
         XCTAssertNotEqual(machine["userdata"], whole["userdata"])
@@ -102,8 +107,10 @@ final class TerraformExternalTests: XCTestCase {
         // As the template's yamldecode(var.network_config) and jsonencode() give it.
         spec[keys: "network"] = .object(["version": .int(2), "ethernets": .object(["enp1s0": .object(["dhcp4": .bool(true)])])])
         let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
-        let output = try JSONDecoder().decode([String: String].self, from: try TerraformExternal.respond(
-            to: try query(["spec_json": specJSON, "readiness_probe": "exec"])))
+        let output = try JSONDecoder().decode(
+            [String: String].self,
+            from: try TerraformExternal.respond(
+                to: try query(["spec_json": specJSON, "readiness_probe": "exec"])))
         let vm = try XCTUnwrap(output["virtualmachine_json"])
         XCTAssertTrue(vm.contains("\"readinessProbe\":{\"exec\":{\"command\":[\"coder-vm-bootstrap\",\"status\",\"--probe\"]}"), vm)
         XCTAssertFalse(vm.contains("httpGet"), vm)
@@ -112,8 +119,9 @@ final class TerraformExternalTests: XCTestCase {
         let secret = try JSONSerialization.jsonObject(with: Data(output["secret_json"]!.utf8)) as! [String: Any]
         let data = try XCTUnwrap(secret["data"] as? [String: String])
         XCTAssertEqual(Set(data.keys), ["userdata", "networkdata"])
-        XCTAssertEqual(data["networkdata"].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) },
-                       output["networkdata"])
+        XCTAssertEqual(
+            data["networkdata"].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) },
+            output["networkdata"])
 
         let http = try JSONDecoder().decode([String: String].self, from: try TerraformExternal.respond(to: try query()))
         XCTAssertTrue(http["virtualmachine_json"]!.contains("\"httpGet\":{\"path\":\"/readyz\",\"port\":13380}"))
@@ -121,8 +129,9 @@ final class TerraformExternalTests: XCTestCase {
     }
 
     func testOnlySpecJSONIsRequired() throws {
-        let result = try ProcessRunner.seed(["terraform-external"],
-                                            stdin: try JSONEncoder().encode(["spec_json": Self.templateSpecJSON()]))
+        let result = try ProcessRunner.seed(
+            ["terraform-external"],
+            stdin: try JSONEncoder().encode(["spec_json": Self.templateSpecJSON()]))
         XCTAssertEqual(result.status, 0, result.stderr)
         let output = try JSONDecoder().decode([String: String].self, from: result.stdout)
         XCTAssertEqual(output["namespace"], "")
@@ -138,18 +147,30 @@ final class TerraformExternalTests: XCTestCase {
             ("non-string value", Data("{\"spec_json\": \"{}\", \"cpu\": 2}".utf8), "cpu: must be a string, not a number"),
             ("missing key", Data("{\"namespace\": \"ns\"}".utf8), "spec_json: is required"),
             ("unknown key", try query(["cpus": "2"]), "cpus: unknown key"),
-            ("invalid spec", try query(["spec_json": Self.templateSpecJSON().replacingOccurrences(of: "\"coder\",\"sshAuthorizedKeys\"", with: "\"Coder\",\"sshAuthorizedKeys\"")]),
-             "user.name: \"Coder\" is not a valid name"),
+            (
+                "invalid spec",
+                try query([
+                    "spec_json": Self.templateSpecJSON().replacingOccurrences(of: "\"coder\",\"sshAuthorizedKeys\"", with: "\"Coder\",\"sshAuthorizedKeys\"")
+                ]),
+                "user.name: \"Coder\" is not a valid name"
+            ),
             ("spec not JSON", try query(["spec_json": "apiVersion: x"]), "not valid JSON"),
             ("bad distro", try query(["distro": "windows"]), "distro: \"windows\" is not a preset"),
             ("bad cpu", try query(["cpu": "two"]), "cpu: \"two\" is not a whole number"),
             ("bad run strategy", try query(["run_strategy": "Running"]), "run_strategy: \"Running\""),
             ("bad memory", try query(["memory": "lots"]), "memory \"lots\""),
             ("bad readiness probe", try query(["readiness_probe": "tcp"]), "readiness_probe: \"tcp\" is not one of http, exec"),
-            ("bad network", try query(["spec_json": Self.templateSpecJSON().replacingOccurrences(
-                of: "\"user\":", with: "\"network\":{\"ethernets\":{}},\"user\":")]), "network.version: is required"),
-            ("wrong package", try query(["spec_json": Self.templateSpecJSON().replacingOccurrences(of: "linux-amd64.tar.gz", with: "amd64.deb")]),
-             "install.packageURL: a .deb package cannot be installed on rocky-9"),
+            (
+                "bad network",
+                try query([
+                    "spec_json": Self.templateSpecJSON().replacingOccurrences(
+                        of: "\"user\":", with: "\"network\":{\"ethernets\":{}},\"user\":")
+                ]), "network.version: is required"
+            ),
+            (
+                "wrong package", try query(["spec_json": Self.templateSpecJSON().replacingOccurrences(of: "linux-amd64.tar.gz", with: "amd64.deb")]),
+                "install.packageURL: a .deb package cannot be installed on rocky-9"
+            ),
         ]
         for (name, input, message) in cases {
             let result = try ProcessRunner.seed(["terraform-external"], stdin: input)

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import WorkspaceSpec
+import XCTest
+
 @testable import Seed
 
 /// Where things are: the repository, its test data (Tests/Fixtures, with
@@ -16,8 +17,10 @@ enum Paths {
     /// The executable sits beside the test bundle in the build directory
     /// (the test target depends on it, so `swift test` builds it).
     static var seedBinary: URL {
-        let candidates = [Bundle.main.bundleURL, Bundle(for: ProcessRunner.self).bundleURL,
-                          URL(fileURLWithPath: CommandLine.arguments[0])]
+        let candidates = [
+            Bundle.main.bundleURL, Bundle(for: ProcessRunner.self).bundleURL,
+            URL(fileURLWithPath: CommandLine.arguments[0]),
+        ]
         for bundle in candidates {
             var directory = bundle.deletingLastPathComponent()
             for _ in 0..<3 {
@@ -25,7 +28,10 @@ enum Paths {
                 var isDirectory: ObjCBool = false
                 // A folder of that name (a clone called coder-vm-seed) does not count.
                 if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                   FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+                    FileManager.default.isExecutableFile(atPath: binary.path)
+                {
+                    return binary
+                }
                 directory = directory.deletingLastPathComponent()
             }
         }
@@ -43,8 +49,10 @@ struct ProcessResult {
 /// Runs programs with files (not pipes) for their output, so a chatty
 /// program can never block on a full pipe.
 final class ProcessRunner {
-    static func run(_ executable: String, _ arguments: [String], stdin: Data = Data(),
-                    environment: [String: String]? = nil) throws -> ProcessResult {
+    static func run(
+        _ executable: String, _ arguments: [String], stdin: Data = Data(),
+        environment: [String: String]? = nil
+    ) throws -> ProcessResult {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seed-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -64,8 +72,9 @@ final class ProcessRunner {
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: try Data(contentsOf: output),
-                             stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
+        return ProcessResult(
+            status: process.terminationStatus, stdout: try Data(contentsOf: output),
+            stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
     }
 
     static func seed(_ arguments: [String], stdin: Data = Data()) throws -> ProcessResult {
@@ -112,14 +121,18 @@ enum Validators {
 
     /// Runs a script under Validators/; exit 3 means a Python module is missing.
     /// `offline`: run in a new network namespace (`unshare --net`) when that works here.
-    static func python(_ script: String, _ arguments: [String], interpreter: String = "python3",
-                       offline: Bool = false) throws -> ProcessResult {
-        let found = interpreter.hasPrefix("/")
+    static func python(
+        _ script: String, _ arguments: [String], interpreter: String = "python3",
+        offline: Bool = false
+    ) throws -> ProcessResult {
+        let found =
+            interpreter.hasPrefix("/")
             ? (FileManager.default.isExecutableFile(atPath: interpreter) ? interpreter : nil)
             : try? ProcessRunner.which(interpreter)
         guard let python = found else { try missing("\(interpreter) is not installed") }
         let command = [python, Paths.validators.appendingPathComponent(script).path] + arguments
-        let result = offline && canIsolateNetwork
+        let result =
+            offline && canIsolateNetwork
             ? try ProcessRunner.run("unshare", ["--net"] + command)
             : try ProcessRunner.run(command[0], Array(command.dropFirst()))
         if result.status == 3 {
@@ -165,7 +178,8 @@ func embeddedSpecJSON(inUserData userData: String) throws -> String {
     guard commands.count == 1 else { throw TestFailure("expected one bootcmd item with the here-document, found \(commands.count)") }
     let lines = commands[0].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     guard let start = lines.firstIndex(where: { $0.hasSuffix("<<'CODER_VM_SPEC'") }),
-          let end = lines[(start + 1)...].firstIndex(of: "CODER_VM_SPEC") else {
+        let end = lines[(start + 1)...].firstIndex(of: "CODER_VM_SPEC")
+    else {
         throw TestFailure("the here-document is not delimited as expected")
     }
     return lines[(start + 1)..<end].joined(separator: "\n")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import XCTest
+
 @testable import SystemdSupport
 
 #if canImport(Glibc)
@@ -19,8 +20,9 @@ final class JournalLogHandlerTests: XCTestCase {
         let datagrams = try runJournalChild(scenario: "journal-entry")
         XCTAssertEqual(datagrams.count, 1)
         let fields = try parseJournalDatagram(datagrams[0])
-        let byName = Dictionary(fields.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) },
-                                uniquingKeysWith: { first, _ in first })
+        let byName = Dictionary(
+            fields.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) },
+            uniquingKeysWith: { first, _ in first })
         XCTAssertEqual(byName["MESSAGE"], "installed")
         XCTAssertEqual(byName["PRIORITY"], "6")
         XCTAssertEqual(byName["SYSLOG_IDENTIFIER"], "coder-vm-bootstrap-test")
@@ -43,8 +45,9 @@ final class JournalLogHandlerTests: XCTestCase {
     func testSecretMetadataNeverReachesTheJournal() throws {
         let datagrams = try runJournalChild(scenario: "journal-entry")
         let fields = try parseJournalDatagram(XCTUnwrap(datagrams.first))
-        let byName = Dictionary(fields.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) },
-                                uniquingKeysWith: { first, _ in first })
+        let byName = Dictionary(
+            fields.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) },
+            uniquingKeysWith: { first, _ in first })
         XCTAssertEqual(byName["TOKEN"], "<redacted>")
         XCTAssertEqual(byName["CODER_AGENT_TOKEN"], "<redacted>")
         XCTAssertEqual(byName["PROXY"], "[password: <redacted>, user: dev]")
@@ -63,19 +66,22 @@ final class JournalLogHandlerTests: XCTestCase {
         XCTAssertEqual(Array(datagrams[0].prefix(expected.count)), expected)
         let fields = try parseJournalDatagram(datagrams[0])
         XCTAssertEqual(fields.first { $0.name == "PRIORITY" }.map { String(decoding: $0.value, as: UTF8.self) }, "3")
-        XCTAssertEqual(fields.first { $0.name == "MESSAGE_ID" }.map { String(decoding: $0.value, as: UTF8.self) },
-                       MessageID.componentFailed.rawValue)
+        XCTAssertEqual(
+            fields.first { $0.name == "MESSAGE_ID" }.map { String(decoding: $0.value, as: UTF8.self) },
+            MessageID.componentFailed.rawValue)
     }
 
     func testWithoutJournalSocketEntriesFallBackToOneStderrLine() throws {
         let result = try runChild(scenario: "stderr-fallback", journalDirectory: nil)
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines, [
-            #"warning [code-server] download slow attempt=2 reason="connection reset" token=<redacted>"#,
-            // No component metadata: the logger's label stands in.
-            #"info [bootstrap] multi\nline note="a \"quoted\" value""#,
-        ])
+        XCTAssertEqual(
+            lines,
+            [
+                #"warning [code-server] download slow attempt=2 reason="connection reset" token=<redacted>"#,
+                // No component metadata: the logger's label stands in.
+                #"info [bootstrap] multi\nline note="a \"quoted\" value""#,
+            ])
         XCTAssertFalse(result.stderr.contains(Self.secret))
     }
 
@@ -83,7 +89,7 @@ final class JournalLogHandlerTests: XCTestCase {
     /// found by its fields with journalctl, as an operator would.
     func testEntryIsFoundInTheRealJournalByItsFields() throws {
         guard FileManager.default.fileExists(atPath: "/run/systemd/system"), Journal.isAvailable,
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/journalctl")
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/journalctl")
         else {
             throw XCTSkip("needs a running journald; Tests/system/test_systemd_support_in_container.py runs it in a booted container")
         }
@@ -91,10 +97,12 @@ final class JournalLogHandlerTests: XCTestCase {
         let logger = Logger(label: "bootstrap") {
             JournalLogHandler(label: $0, identifier: "coder-vm-bootstrap-test", destination: .journal)
         }
-        logger.notice("workspace ready", metadata: [
-            "component": "workspace", "test_run": "\(run)",
-            MessageID.metadataKey: .messageID(.workspaceReady), "token": "\(Self.secret)",
-        ])
+        logger.notice(
+            "workspace ready",
+            metadata: [
+                "component": "workspace", "test_run": "\(run)",
+                MessageID.metadataKey: .messageID(.workspaceReady), "token": "\(Self.secret)",
+            ])
         // --sync returns once journald has written everything sent before it.
         XCTAssertEqual(try runProcess("/usr/bin/journalctl", ["--sync"]).status, 0)
         let result = try runProcess("/usr/bin/journalctl", ["-o", "json", "--no-pager", "TEST_RUN=\(run)"])
@@ -122,7 +130,7 @@ final class JournalLogHandlerTests: XCTestCase {
         XCTAssertEqual(JournalFieldName.forMetadataKey("_pid"), "M__PID")
         XCTAssertEqual(JournalFieldName.forMetadataKey("9lives"), "M_9LIVES")
         XCTAssertEqual(JournalFieldName.forMetadataKey(""), "M_")
-        XCTAssertEqual(JournalFieldName.forMetadataKey("größe"), "GR__E") // one `_` per character
+        XCTAssertEqual(JournalFieldName.forMetadataKey("größe"), "GR__E")  // one `_` per character
         // Fields the handler sets itself cannot be forged from metadata.
         XCTAssertEqual(JournalFieldName.forMetadataKey("message"), "M_MESSAGE")
         XCTAssertEqual(JournalFieldName.forMetadataKey("priority"), "M_PRIORITY")
@@ -156,10 +164,12 @@ final class JournalLogHandlerTests: XCTestCase {
         let fields = JournalLogHandler.journalFields(
             level: .notice, message: "m", metadata: ["zeta": "1", "alpha": "2"],
             identifier: "id", file: "F.swift", function: "f()", line: 7)
-        XCTAssertEqual(fields.map { "\($0.name)=\($0.value)" }, [
-            "MESSAGE=m", "PRIORITY=5", "SYSLOG_IDENTIFIER=id", "CODE_FILE=F.swift", "CODE_LINE=7",
-            "CODE_FUNC=f()", "ALPHA=2", "ZETA=1",
-        ])
+        XCTAssertEqual(
+            fields.map { "\($0.name)=\($0.value)" },
+            [
+                "MESSAGE=m", "PRIORITY=5", "SYSLOG_IDENTIFIER=id", "CODE_FILE=F.swift", "CODE_LINE=7",
+                "CODE_FUNC=f()", "ALPHA=2", "ZETA=1",
+            ])
     }
 
     func testMessageIDsAre128BitLowercaseHexAndDistinct() {
@@ -178,8 +188,9 @@ final class JournalLogHandlerTests: XCTestCase {
         }
         func logger(_ label: String, _ destination: JournalLogHandler.Destination = .automatic()) -> Logger {
             Logger(label: label) {
-                JournalLogHandler(label: $0, identifier: "coder-vm-bootstrap-test", destination: destination,
-                                  logLevel: .trace)
+                JournalLogHandler(
+                    label: $0, identifier: "coder-vm-bootstrap-test", destination: destination,
+                    logLevel: .trace)
             }
         }
         switch scenario {
@@ -187,22 +198,28 @@ final class JournalLogHandlerTests: XCTestCase {
             XCTAssertEqual(JournalLogHandler.Destination.automatic(), .journal)
             var log = logger("bootstrap")
             log[metadataKey: "workspace"] = "dev"
-            log.info("installed", metadata: [
-                "component": "code-server", "stage": "download", "duration_ms": "812",
-                MessageID.metadataKey: .messageID(.downloadFinished),
-                "token": "\(Self.secret)", "CODER_AGENT_TOKEN": "\(Self.secret)",
-                "proxy": ["user": "dev", "password": "\(Self.secret)"],
-            ])
+            log.info(
+                "installed",
+                metadata: [
+                    "component": "code-server", "stage": "download", "duration_ms": "812",
+                    MessageID.metadataKey: .messageID(.downloadFinished),
+                    "token": "\(Self.secret)", "CODER_AGENT_TOKEN": "\(Self.secret)",
+                    "proxy": ["user": "dev", "password": "\(Self.secret)"],
+                ])
         case "journal-multiline":
-            logger("bootstrap").error("code-server exited\nstatus=1", metadata: [
-                "component": "code-server", MessageID.metadataKey: .messageID(.componentFailed),
-            ])
+            logger("bootstrap").error(
+                "code-server exited\nstatus=1",
+                metadata: [
+                    "component": "code-server", MessageID.metadataKey: .messageID(.componentFailed),
+                ])
         case "stderr-fallback":
             XCTAssertEqual(JournalLogHandler.Destination.automatic(), .standardError)
-            logger("bootstrap").warning("download slow", metadata: [
-                "component": "code-server", "attempt": "2", "reason": "connection reset",
-                "token": "\(Self.secret)",
-            ])
+            logger("bootstrap").warning(
+                "download slow",
+                metadata: [
+                    "component": "code-server", "attempt": "2", "reason": "connection reset",
+                    "token": "\(Self.secret)",
+                ])
             // Forced to an absent journal: libsystemd drops the entry
             // silently (ENOENT is not an error to it), hence `.automatic()`.
             logger("bootstrap", .journal).error("dropped", metadata: ["component": "coder-agent"])
@@ -240,10 +257,13 @@ final class JournalLogHandlerTests: XCTestCase {
         environment[Self.childVariable] = scenario
         environment["JOURNAL_DIR"] = journalDirectory ?? ""
         let test = "SystemdSupportTests.JournalLogHandlerTests/testChildProcessEntryPoint"
-        let result = try runProcess("/usr/bin/unshare",
-                                    ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh",
-                                     CommandLine.arguments[0], test],
-                                    environment: environment)
+        let result = try runProcess(
+            "/usr/bin/unshare",
+            [
+                "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh",
+                CommandLine.arguments[0], test,
+            ],
+            environment: environment)
         if result.status == 77 || result.stderr.contains("unshare failed") {
             throw XCTSkip("cannot make a private mount namespace here: \(result.stderr)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SystemdSupport
 
 #if canImport(Glibc)
@@ -85,21 +86,25 @@ final class NotifierTests: XCTestCase {
         try notifier.send([.status("downloading code-server: 41%")])
         try notifier.send([.status("downloading code-server: 42%")])
         try notifier.send([.status("downloading code-server: 41%")])
-        XCTAssertEqual(try socket.receiveAllNow().map { String(decoding: $0, as: UTF8.self) }, [
-            "STATUS=downloading code-server: 41%",
-            "STATUS=downloading code-server: 42%",
-            "STATUS=downloading code-server: 41%",
-        ])
+        XCTAssertEqual(
+            try socket.receiveAllNow().map { String(decoding: $0, as: UTF8.self) },
+            [
+                "STATUS=downloading code-server: 41%",
+                "STATUS=downloading code-server: 42%",
+                "STATUS=downloading code-server: 41%",
+            ])
     }
 
     func testRepeatedStatusIsDroppedButTheRestOfTheDatagramIsSent() throws {
         let notifier = Notifier()
         try notifier.send([.status("installing code-server")])
         try notifier.send([.extendTimeout(.seconds(30)), .status("installing code-server")])
-        XCTAssertEqual(try socket.receiveAllNow().map { String(decoding: $0, as: UTF8.self) }, [
-            "STATUS=installing code-server",
-            "EXTEND_TIMEOUT_USEC=30000000",
-        ])
+        XCTAssertEqual(
+            try socket.receiveAllNow().map { String(decoding: $0, as: UTF8.self) },
+            [
+                "STATUS=installing code-server",
+                "EXTEND_TIMEOUT_USEC=30000000",
+            ])
     }
 
     func testDeduplicationCanBeTurnedOff() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SystemdSupport
 
 #if canImport(Glibc)
@@ -16,7 +17,8 @@ final class SystemdUnitTests: XCTestCase {
 
     override func setUp() async throws {
         guard FileManager.default.fileExists(atPath: "/run/systemd/system") else {
-            throw XCTSkip("needs systemd as init (/run/systemd/system is absent); Tests/system/test_systemd_support_in_container.py runs it in a booted container")
+            throw XCTSkip(
+                "needs systemd as init (/run/systemd/system is absent); Tests/system/test_systemd_support_in_container.py runs it in a booted container")
         }
         guard getuid() == 0 else { throw XCTSkip("needs root to manage system units") }
         manager = try UnitManager()
@@ -117,14 +119,18 @@ final class SystemdUnitTests: XCTestCase {
         _ = try await manager.waitForActiveState(unit, in: [.active], timeout: .seconds(20))
         let first = try await manager.mainPID(of: unit)
         try await manager.restart(unit)
-        let replaced = try await eventually { let p = try await manager.mainPID(of: unit); return p != 0 && p != first }
+        let replaced = try await eventually {
+            let p = try await manager.mainPID(of: unit)
+            return p != 0 && p != first
+        }
         XCTAssertTrue(replaced)
     }
 
     func testEnableLinksTheUnitIntoItsTargetAndDisableRemovesIt() async throws {
         let enabled = try await manager.enable(unitFiles: [unit])
-        XCTAssertTrue(enabled.contains { $0.type == "symlink" && $0.path.hasSuffix("multi-user.target.wants/\(unit)") },
-                      "\(enabled)")
+        XCTAssertTrue(
+            enabled.contains { $0.type == "symlink" && $0.path.hasSuffix("multi-user.target.wants/\(unit)") },
+            "\(enabled)")
         let disabled = try await manager.disable(unitFiles: [unit])
         XCTAssertTrue(disabled.contains { $0.type == "unlink" }, "\(disabled)")
     }

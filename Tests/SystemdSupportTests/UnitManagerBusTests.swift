@@ -1,6 +1,7 @@
 import CSystemd
 import Foundation
 import XCTest
+
 @testable import SystemdSupport
 
 #if canImport(Glibc)

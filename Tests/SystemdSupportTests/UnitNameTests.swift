@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SystemdSupport
 
 final class UnitNameTests: XCTestCase {
@@ -38,8 +39,9 @@ final class UnitNameTests: XCTestCase {
         XCTAssertEqual(UnitName.escape(".hidden"), #"\x2ehidden"#)
         XCTAssertEqual(UnitName.escape("a b"), #"a\x20b"#)
         XCTAssertEqual(UnitName.escape("ü"), #"\xc3\xbc"#)
-        XCTAssertEqual(try UnitName(template: "code-server", instance: "jane doe").rawValue,
-                       #"code-server@jane\x20doe.service"#)
+        XCTAssertEqual(
+            try UnitName(template: "code-server", instance: "jane doe").rawValue,
+            #"code-server@jane\x20doe.service"#)
     }
 
     func testTemplatesCanBeEnabledButNotStarted() throws {
@@ -49,8 +51,9 @@ final class UnitNameTests: XCTestCase {
         }
         XCTAssertEqual(try UnitManager.startable("code-server@coder.service"), "code-server@coder.service")
         XCTAssertEqual(try UnitManager.unitFileArgument("code-server@.service"), "code-server@.service")
-        XCTAssertEqual(try UnitManager.unitFileArgument("/usr/lib/systemd/system/code-server@.service"),
-                       "/usr/lib/systemd/system/code-server@.service")
+        XCTAssertEqual(
+            try UnitManager.unitFileArgument("/usr/lib/systemd/system/code-server@.service"),
+            "/usr/lib/systemd/system/code-server@.service")
         XCTAssertThrowsError(try UnitManager.unitFileArgument("/etc/passwd"))
     }
 }

@@ -1,6 +1,7 @@
 import BootstrapTestKit
 import Foundation
 import XCTest
+
 @testable import WorkspaceSpec
 
 /// One mistake people make (or an attack someone who writes the spec could
@@ -55,11 +56,17 @@ let badSpecs: [BadSpec] = [
     .set("sudo as a string", ["user", "sudo"], .string("yes")),
     .set("SSH key that is not a key", ["user", "sshAuthorizedKeys"], .array([.string("hello world")]), reportedAt: "user.sshAuthorizedKeys[0]"),
     .set("SSH key with broken base64", ["user", "sshAuthorizedKeys"], .array([.string("ssh-ed25519 AAAA!!!! x")]), reportedAt: "user.sshAuthorizedKeys[0]"),
-    .set("SSH key whose type lies", ["user", "sshAuthorizedKeys"],
-         .array([.string("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIGtJ/5v/uTFwU/XxE3XpVYH1+q1ZHCgX0w8Q8NCXyxjx a@b")]), reportedAt: "user.sshAuthorizedKeys[0]"),
-    .set("two SSH keys in one item", ["user", "sshAuthorizedKeys"],
-         .array([.string("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGtJ/5v/uTFwU/XxE3XpVYH1+q1ZHCgX0w8Q8NCXyxjx a\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGtJ/5v/uTFwU/XxE3XpVYH1+q1ZHCgX0w8Q8NCXyxjx b")]),
-         reportedAt: "user.sshAuthorizedKeys[0]"),
+    .set(
+        "SSH key whose type lies", ["user", "sshAuthorizedKeys"],
+        .array([.string("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIGtJ/5v/uTFwU/XxE3XpVYH1+q1ZHCgX0w8Q8NCXyxjx a@b")]), reportedAt: "user.sshAuthorizedKeys[0]"),
+    .set(
+        "two SSH keys in one item", ["user", "sshAuthorizedKeys"],
+        .array([
+            .string(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGtJ/5v/uTFwU/XxE3XpVYH1+q1ZHCgX0w8Q8NCXyxjx a\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGtJ/5v/uTFwU/XxE3XpVYH1+q1ZHCgX0w8Q8NCXyxjx b"
+            )
+        ]),
+        reportedAt: "user.sshAuthorizedKeys[0]"),
     .set("access URL without scheme", ["coder", "accessURL"], .string("coder.example.com")),
     .set("access URL with ftp scheme", ["coder", "accessURL"], .string("ftp://coder.example.com/")),
     .set("agent URL without host", ["coder", "agentURL"], .string("https://")),
@@ -76,7 +83,9 @@ let badSpecs: [BadSpec] = [
     .set("version as number", ["codeServer", "version"], .double(4.96)),
     .set("unknown URL placeholder", ["codeServer", "downloadURL"], .string("https://x/{os}/{version}")),
     .set("short SHA-256", ["codeServer", "sha256"], .object(["amd64": .string("abc")]), reportedAt: "codeServer.sha256.amd64"),
-    .set("SHA-256 for unknown arch", ["codeServer", "sha256"], .object(["x86_64": .string(String(repeating: "a", count: 64))]), reportedAt: "codeServer.sha256.x86_64"),
+    .set(
+        "SHA-256 for unknown arch", ["codeServer", "sha256"], .object(["x86_64": .string(String(repeating: "a", count: 64))]),
+        reportedAt: "codeServer.sha256.x86_64"),
     .set("relative installed path", ["codeServer", "installedPath"], .string("opt/code-server")),
     .set("code-server on all interfaces without auth", ["codeServer", "bindAddress"], .string("0.0.0.0:13337")),
     .set("bind address without port", ["codeServer", "bindAddress"], .string("127.0.0.1")),
@@ -108,8 +117,9 @@ let badSpecs: [BadSpec] = [
         $0[path: ["coder", "token"]] = nil
         $0[path: ["coder", "tokenFile"]] = .string("/run/token\t")
     },
-    .set("CA with an escape among its lines", ["coder", "caCertificates"],
-         .array([.string("-----BEGIN CERTIFICATE-----\nMIIB\u{1B}\n-----END CERTIFICATE-----\n")]), reportedAt: "coder.caCertificates[0]"),
+    .set(
+        "CA with an escape among its lines", ["coder", "caCertificates"],
+        .array([.string("-----BEGIN CERTIFICATE-----\nMIIB\u{1B}\n-----END CERTIFICATE-----\n")]), reportedAt: "coder.caCertificates[0]"),
     .set("proxy URL with a NUL", ["coder", "proxy", "http"], .string("http://proxy.internal:3128\u{0}")),
     .set("no-proxy entry with a line separator", ["coder", "proxy", "noProxy"], .array([.string("localhost\u{2028}")]), reportedAt: "coder.proxy.noProxy[0]"),
     .set("header value with a next-line character", ["coder", "agentHeaders"], .object(["X-A": .string("a\u{85}b")]), reportedAt: "coder.agentHeaders.X-A"),
@@ -179,8 +189,12 @@ let badSpecs: [BadSpec] = [
     .set("host name of 65 characters", ["hostname"], .string(String(repeating: "a", count: 32) + "." + String(repeating: "b", count: 32))),
     .set("Host header", ["coder", "agentHeaders"], .object(["Host": .string("evil.example")]), reportedAt: "coder.agentHeaders.Host"),
     .set("Content-Length header", ["coder", "agentHeaders"], .object(["content-length": .string("0")]), reportedAt: "coder.agentHeaders.content-length"),
-    .set("Transfer-Encoding header", ["coder", "agentHeaders"], .object(["Transfer-Encoding": .string("chunked")]), reportedAt: "coder.agentHeaders.Transfer-Encoding"),
-    .set("the agent's own token header", ["coder", "agentHeaders"], .object(["Coder-Session-Token": .string("x")]), reportedAt: "coder.agentHeaders.Coder-Session-Token"),
+    .set(
+        "Transfer-Encoding header", ["coder", "agentHeaders"], .object(["Transfer-Encoding": .string("chunked")]),
+        reportedAt: "coder.agentHeaders.Transfer-Encoding"),
+    .set(
+        "the agent's own token header", ["coder", "agentHeaders"], .object(["Coder-Session-Token": .string("x")]),
+        reportedAt: "coder.agentHeaders.Coder-Session-Token"),
     .set("header value with a comma", ["coder", "agentHeaders"], .object(["X-A": .string("a,X-B=b")]), reportedAt: "coder.agentHeaders.X-A"),
     .set("header value with a backslash", ["coder", "agentHeaders"], .object(["X-A": .string("a\\")]), reportedAt: "coder.agentHeaders.X-A"),
     .set("access URL with a double quote", ["coder", "accessURL"], .string("https://coder.example.com/\"x")),
@@ -192,10 +206,12 @@ let badSpecs: [BadSpec] = [
     .set("version with 10,000 digits", ["codeServer", "version"], .string("4.96." + String(repeating: "9", count: 10_000))),
     .set("hashed password with a space", ["codeServer", "hashedPassword"], .string("$argon2id$v=19$m=65536 AUTH=none")),
     .set("257 extensions", ["codeServer", "extensions"], .array(Array(repeating: .string("golang.go"), count: 257))),
-    .set("257 agent headers", ["coder", "agentHeaders"],
-         .object(Dictionary(uniqueKeysWithValues: (0..<257).map { ("X-\($0)", JSONValue.string("v")) })), reportedAt: "coder.agentHeaders"),
-    .set("257 top-level settings", ["codeServer", "settings"],
-         .object(Dictionary(uniqueKeysWithValues: (0..<257).map { ("s\($0)", JSONValue.bool(true)) })), reportedAt: "codeServer.settings"),
+    .set(
+        "257 agent headers", ["coder", "agentHeaders"],
+        .object(Dictionary(uniqueKeysWithValues: (0..<257).map { ("X-\($0)", JSONValue.string("v")) })), reportedAt: "coder.agentHeaders"),
+    .set(
+        "257 top-level settings", ["codeServer", "settings"],
+        .object(Dictionary(uniqueKeysWithValues: (0..<257).map { ("s\($0)", JSONValue.bool(true)) })), reportedAt: "codeServer.settings"),
     .set("token of 70,000 characters", ["coder", "token"], .string(String(repeating: "t", count: 70_000))),
     .text("SSH port given twice", reportedAt: "ssh.port") { $0.replacing("\"port\":22}", with: "\"port\":22,\"port\":2222}") },
 ]
@@ -211,8 +227,9 @@ final class BadSpecTableTests: XCTestCase {
                 XCTFail("\(bad.name): accepted")
             } catch {
                 XCTAssertEqual(error.diagnostics.map(\.path), [bad.path], "\(bad.name): \(error)")
-                XCTAssertTrue(error.diagnostics.allSatisfy { $0.hint != nil || $0.message.contains("required") },
-                              "\(bad.name): no hint in \(error)")
+                XCTAssertTrue(
+                    error.diagnostics.allSatisfy { $0.hint != nil || $0.message.contains("required") },
+                    "\(bad.name): no hint in \(error)")
             }
         }
     }
@@ -241,4 +258,3 @@ final class BadSpecTableTests: XCTestCase {
         }
     }
 }
-

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import WorkspaceSpec
 
 /// The repository root, for the example specs under examples/specs.
@@ -20,16 +21,18 @@ final class SpecDecodingTests: XCTestCase {
         XCTAssertEqual(spec.coder?.agentHeaders, ["X-Tenant": "alice"])
         XCTAssertEqual(spec.codeServer.settings["editor.fontSize"], .int(14))
         XCTAssertEqual(spec.readiness.required, [.ssh, .docker, .codeServer, .agent])
-        XCTAssertEqual(spec.codeServer.downloadURL(arch: .arm64),
-                       "https://github.com/coder/code-server/releases/download/v4.96.4/code-server-4.96.4-linux-arm64.tar.gz")
+        XCTAssertEqual(
+            spec.codeServer.downloadURL(arch: .arm64),
+            "https://github.com/coder/code-server/releases/download/v4.96.4/code-server-4.96.4-linux-arm64.tar.gz")
     }
 
     func testMinimalSpecGetsDefaultsForEverythingElse() throws {
-        let spec = try SpecDecoder.decode(.object([
-            "apiVersion": .string(WorkspaceSpec.currentAPIVersion),
-            "workspace": .object(["owner": .string("alice"), "name": .string("dev"), "id": .string("abc-123")]),
-            "user": .object(["name": .string("coder")]),
-        ]))
+        let spec = try SpecDecoder.decode(
+            .object([
+                "apiVersion": .string(WorkspaceSpec.currentAPIVersion),
+                "workspace": .object(["owner": .string("alice"), "name": .string("dev"), "id": .string("abc-123")]),
+                "user": .object(["name": .string("coder")]),
+            ]))
         XCTAssertEqual(spec.hostname, "coder-alice-dev")
         XCTAssertEqual(spec.user.shell, "/bin/bash")
         XCTAssertTrue(spec.user.sudo)
@@ -76,8 +79,7 @@ extension JSONValue {
         }
         set {
             guard let key = keys.first, case .object(var fields) = self else { return }
-            if keys.count == 1 { fields[key] = newValue }
-            else { fields[key]?[path: Array(keys.dropFirst())] = newValue }
+            if keys.count == 1 { fields[key] = newValue } else { fields[key]?[path: Array(keys.dropFirst())] = newValue }
             self = .object(fields)
         }
     }

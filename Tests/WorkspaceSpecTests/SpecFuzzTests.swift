@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import WorkspaceSpec
 
 /// Mutated example specs, as someone who controls the spec (or a corrupted
@@ -34,9 +35,10 @@ final class SpecFuzzTests: XCTestCase {
             if outcome.failures.count >= 10 { break }
         }
         for failure in outcome.failures { XCTFail(failure) }
-        print("spec fuzzer: \(outcome.inputs) inputs from seed \(seed): \(outcome.accepted) accepted, "
-              + "\(outcome.refusedByField) refused naming fields, \(outcome.refusedWhole) refused as a whole document; "
-              + "\(outcome.paths.count) distinct diagnostic paths")
+        print(
+            "spec fuzzer: \(outcome.inputs) inputs from seed \(seed): \(outcome.accepted) accepted, "
+                + "\(outcome.refusedByField) refused naming fields, \(outcome.refusedWhole) refused as a whole document; "
+                + "\(outcome.paths.count) distinct diagnostic paths")
         XCTAssertEqual(outcome.inputs, count)
         if count >= 1000 {
             // A fuzzer that only ever breaks the JSON tests nothing: most inputs must reach the field rules.
@@ -58,8 +60,13 @@ final class SpecFuzzTests: XCTestCase {
         func collect(_ value: JSONValue) {
             switch value {
             case .string(let text): leaves.append(text)
-            case .array(let items): items.forEach(collect)
-            case .object(let fields): fields.forEach { leaves.append($0.key); collect($0.value) }
+            case .array(let items):
+                for item in items { collect(item) }
+            case .object(let fields):
+                for field in fields {
+                    leaves.append(field.key)
+                    collect(field.value)
+                }
             default: XCTFail("the minimal spec holds strings only")
             }
         }
@@ -139,7 +146,10 @@ struct FuzzOutcome {
         do {
             let spec = try SpecDecoder.decode(json: input)
             let problems = SpecFile.hostProblems(spec, specPath: nil)
-            guard !problems.isEmpty else { accepted += 1; return }
+            guard !problems.isEmpty else {
+                accepted += 1
+                return
+            }
             diagnostics = problems
         } catch {
             diagnostics = error.diagnostics

@@ -1,5 +1,6 @@
 import BootstrapTestKit
 import Foundation
+
 @testable import WorkspaceSpec
 
 /// A JSON document as the mutator edits it: keys in order and possibly
@@ -58,15 +59,19 @@ final class SpecMutator {
 
     private func mutate(_ tree: FuzzNode) -> FuzzNode {
         switch int(0...9) {
-        case 0: // delete a key or an item
+        case 0:  // delete a key or an item
             return edit(tree, where: isContainer) { node in
                 switch node {
-                case .object(var pairs) where !pairs.isEmpty: pairs.remove(at: int(0...(pairs.count - 1))); return .object(pairs)
-                case .array(var items) where !items.isEmpty: items.remove(at: int(0...(items.count - 1))); return .array(items)
+                case .object(var pairs) where !pairs.isEmpty:
+                    pairs.remove(at: int(0...(pairs.count - 1)))
+                    return .object(pairs)
+                case .array(var items) where !items.isEmpty:
+                    items.remove(at: int(0...(items.count - 1)))
+                    return .array(items)
                 default: return node
                 }
             }
-        case 1: // repeat a key (with another value) or an item
+        case 1:  // repeat a key (with another value) or an item
             return edit(tree, where: isContainer) { node in
                 switch node {
                 case .object(var pairs) where !pairs.isEmpty:
@@ -79,15 +84,15 @@ final class SpecMutator {
                 default: return node
                 }
             }
-        case 2: // add a key the spec knows, or one it does not
+        case 2:  // add a key the spec knows, or one it does not
             return edit(tree, where: isObject) { node in
                 guard case .object(var pairs) = node else { return node }
                 pairs.append((chance(9, in: 10) ? pick(keys) : string(), value()))
                 return .object(pairs)
             }
-        case 3, 4: // a value of another type, or another value of the same
+        case 3, 4:  // a value of another type, or another value of the same
             return edit(tree, where: { _ in true }) { _ in value() }
-        case 5: // a control character inside a string
+        case 5:  // a control character inside a string
             return edit(tree, where: isString) { node in
                 guard case .string(var text) = node else { return node }
                 let scalars = Array(text.unicodeScalars)
@@ -95,13 +100,13 @@ final class SpecMutator {
                 text = String(String.UnicodeScalarView(scalars[..<at] + [pick(Self.controls)] + scalars[at...]))
                 return .string(text)
             }
-        case 6: // a huge value
+        case 6:  // a huge value
             return edit(tree, where: { _ in true }) { _ in huge() }
-        case 7: // nesting
+        case 7:  // nesting
             return edit(tree, where: { _ in true }) { node in nest(node, depth: chance(1, in: 100) ? int(500...700) : int(1...6)) }
-        case 8: // an interesting string where a string was
+        case 8:  // an interesting string where a string was
             return edit(tree, where: isString) { _ in .string(pick(Self.strings)) }
-        default: // a key of an object renamed
+        default:  // a key of an object renamed
             return edit(tree, where: isObject) { node in
                 guard case .object(var pairs) = node, !pairs.isEmpty else { return node }
                 let index = int(0...(pairs.count - 1))
@@ -129,10 +134,15 @@ final class SpecMutator {
     }
 
     /// Replaces the accepted node `remaining` places on in document order.
-    private static func replace(_ node: FuzzNode, _ accepts: (FuzzNode) -> Bool, _ remaining: inout Int,
-                                _ change: (FuzzNode) -> FuzzNode) -> FuzzNode {
+    private static func replace(
+        _ node: FuzzNode, _ accepts: (FuzzNode) -> Bool, _ remaining: inout Int,
+        _ change: (FuzzNode) -> FuzzNode
+    ) -> FuzzNode {
         if accepts(node) {
-            if remaining == 0 { remaining = -1; return change(node) }
+            if remaining == 0 {
+                remaining = -1
+                return change(node)
+            }
             remaining -= 1
         }
         switch node {
@@ -148,14 +158,21 @@ final class SpecMutator {
 
     private static func collectKeys(_ node: FuzzNode, into keys: inout Set<String>) {
         switch node {
-        case .object(let pairs): for pair in pairs { keys.insert(pair.key); collectKeys(pair.value, into: &keys) }
+        case .object(let pairs):
+            for pair in pairs {
+                keys.insert(pair.key)
+                collectKeys(pair.value, into: &keys)
+            }
         case .array(let items): for item in items { collectKeys(item, into: &keys) }
         default: break
         }
     }
 
     private func isContainer(_ node: FuzzNode) -> Bool {
-        switch node { case .object, .array: true; default: false }
+        switch node {
+        case .object, .array: true
+        default: false
+        }
     }
     private func isObject(_ node: FuzzNode) -> Bool {
         if case .object = node { true } else { false }
@@ -166,7 +183,9 @@ final class SpecMutator {
 
     // MARK: - Values
 
-    static let controls: [Unicode.Scalar] = ["\u{0}", "\u{1}", "\t", "\n", "\r", "\u{1B}", "\u{7F}", "\u{85}", "\u{9B}", "\u{2028}", "\u{2029}", "\u{FEFF}", "\u{FFFE}"]
+    static let controls: [Unicode.Scalar] = [
+        "\u{0}", "\u{1}", "\t", "\n", "\r", "\u{1B}", "\u{7F}", "\u{85}", "\u{9B}", "\u{2028}", "\u{2029}", "\u{FEFF}", "\u{FFFE}",
+    ]
 
     static let literals = [
         "null", "true", "false", "0", "-1", "1", "22", "2113", "13337", "13380", "65535", "65536", "1048576", "2147483648",
@@ -197,9 +216,11 @@ final class SpecMutator {
     }
 
     private func string() -> String {
-        String(String.UnicodeScalarView((0..<int(0...12)).map { _ in
-            chance(1, in: 8) ? pick(Self.controls) : Unicode.Scalar(UInt8(int(0x21...0x7E)))
-        }))
+        String(
+            String.UnicodeScalarView(
+                (0..<int(0...12)).map { _ in
+                    chance(1, in: 8) ? pick(Self.controls) : Unicode.Scalar(UInt8(int(0x21...0x7E)))
+                }))
     }
 
     private func huge() -> FuzzNode {

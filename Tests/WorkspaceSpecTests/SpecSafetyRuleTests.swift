@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import WorkspaceSpec
 
 /// The rules that keep a spec from turning the root daemon against the VM,
@@ -56,10 +57,11 @@ final class SpecSafetyRuleTests: XCTestCase {
     }
 
     func testCACertificateKeepsItsLineBreaksButNoOtherControlCharacter() throws {
-        let pem = try XCTUnwrap(exampleJSON("full.json")[path: ["coder", "caCertificates"]].flatMap { value -> String? in
-            guard case .array(let items) = value, case .string(let text)? = items.first else { return nil }
-            return text
-        })
+        let pem = try XCTUnwrap(
+            exampleJSON("full.json")[path: ["coder", "caCertificates"]].flatMap { value -> String? in
+                guard case .array(let items) = value, case .string(let text)? = items.first else { return nil }
+                return text
+            })
         let windows = pem.replacing("\n", with: "\r\n").replacing("MIIB", with: "\tMIIB")
         XCTAssertNoThrow(try SpecDecoder.decode(try full { $0[path: ["coder", "caCertificates"]] = .array([.string(windows)]) }))
         let escaped = diagnostics(try full { $0[path: ["coder", "caCertificates"]] = .array([.string(pem + "\u{1B}[2J")]) })
@@ -107,11 +109,12 @@ final class SpecSafetyRuleTests: XCTestCase {
     }
 
     func testCodeServerOnAnyAddressWithAPasswordIsAccepted() throws {
-        let spec = try SpecDecoder.decode(try full {
-            $0[path: ["codeServer", "bindAddress"]] = .string("[2001:db8::5]:8080")
-            $0[path: ["codeServer", "auth"]] = .string("password")
-            $0[path: ["codeServer", "hashedPassword"]] = .string("$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo")
-        })
+        let spec = try SpecDecoder.decode(
+            try full {
+                $0[path: ["codeServer", "bindAddress"]] = .string("[2001:db8::5]:8080")
+                $0[path: ["codeServer", "auth"]] = .string("password")
+                $0[path: ["codeServer", "hashedPassword"]] = .string("$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo")
+            })
         XCTAssertEqual(spec.codeServer.port, 8080)
     }
 
@@ -131,11 +134,12 @@ final class SpecSafetyRuleTests: XCTestCase {
     }
 
     func testAgentDebugPortIsFreeWithoutACoderSection() throws {
-        let spec = try SpecDecoder.decode(try full {
-            $0[path: ["coder"]] = nil
-            $0[path: ["readiness", "required"]] = nil
-            $0[path: ["ssh", "port"]] = .int(2113)
-        })
+        let spec = try SpecDecoder.decode(
+            try full {
+                $0[path: ["coder"]] = nil
+                $0[path: ["readiness", "required"]] = nil
+                $0[path: ["ssh", "port"]] = .int(2113)
+            })
         XCTAssertEqual(spec.ssh.port, 2113)
     }
 
@@ -147,18 +151,20 @@ final class SpecSafetyRuleTests: XCTestCase {
     // MARK: - Downloads over plain http://
 
     func testPlainHttpCodeServerDownloadWithoutPinIsRefused() throws {
-        let found = diagnostics(try full {
-            $0[path: ["codeServer", "downloadURL"]] = .string("http://mirror.internal/code-server-{version}-linux-{arch}.tar.gz")
-            $0[path: ["codeServer", "sha256"]] = nil
-        })
+        let found = diagnostics(
+            try full {
+                $0[path: ["codeServer", "downloadURL"]] = .string("http://mirror.internal/code-server-{version}-linux-{arch}.tar.gz")
+                $0[path: ["codeServer", "sha256"]] = nil
+            })
         XCTAssertEqual(found.map(\.path), ["codeServer.downloadURL"])
         XCTAssertTrue(found[0].hint?.contains("https://") == true && found[0].hint?.contains("codeServer.sha256") == true, "\(found)")
     }
 
     func testPlainHttpCodeServerDownloadWithOnePinIsAcceptedAndTheOtherArchitectureRefusedAtRunTime() throws {
-        let spec = try SpecDecoder.decode(try full {
-            $0[path: ["codeServer", "downloadURL"]] = .string("http://mirror.internal/code-server-{version}-linux-{arch}.tar.gz")
-        })
+        let spec = try SpecDecoder.decode(
+            try full {
+                $0[path: ["codeServer", "downloadURL"]] = .string("http://mirror.internal/code-server-{version}-linux-{arch}.tar.gz")
+            })
         XCTAssertEqual(spec.codeServer.sha256.keys.sorted(), ["amd64"])
         XCTAssertNil(spec.codeServer.unpinnedDownloadRefusal(arch: .amd64))
         let refusal = try XCTUnwrap(spec.codeServer.unpinnedDownloadRefusal(arch: .arm64))
@@ -173,20 +179,31 @@ final class SpecSafetyRuleTests: XCTestCase {
     func testPlainHttpDownloadURLIsIrrelevantWhenCodeServerIsBakedInOrOff() throws {
         for change: (inout JSONValue) -> Void in [
             { $0[path: ["codeServer", "installedPath"]] = .string("/usr/lib/code-server") },
-            { $0[path: ["codeServer", "enabled"]] = .bool(false); $0[path: ["readiness", "required"]] = nil },
+            {
+                $0[path: ["codeServer", "enabled"]] = .bool(false)
+                $0[path: ["readiness", "required"]] = nil
+            },
         ] {
-            XCTAssertNoThrow(try SpecDecoder.decode(try full {
-                $0[path: ["codeServer", "downloadURL"]] = .string("http://mirror.internal/{version}/{arch}.tar.gz")
-                $0[path: ["codeServer", "sha256"]] = nil
-                change(&$0)
-            }))
+            XCTAssertNoThrow(
+                try SpecDecoder.decode(
+                    try full {
+                        $0[path: ["codeServer", "downloadURL"]] = .string("http://mirror.internal/{version}/{arch}.tar.gz")
+                        $0[path: ["codeServer", "sha256"]] = nil
+                        change(&$0)
+                    }))
         }
     }
 
     func testPlainHttpPackageWithoutDigestIsRefusedAndWithOneAccepted() throws {
         let url = JSONValue.string("http://downloads.example.com/coder-vm-bootstrap_0.1.0_amd64.deb")
-        XCTAssertEqual(diagnostics(try full { $0[path: ["install", "packageURL"]] = url; $0[path: ["install", "sha256"]] = nil }).map(\.path),
-                       ["install.packageURL"])
+        XCTAssertEqual(
+            diagnostics(
+                try full {
+                    $0[path: ["install", "packageURL"]] = url
+                    $0[path: ["install", "sha256"]] = nil
+                }
+            ).map(\.path),
+            ["install.packageURL"])
         XCTAssertNoThrow(try SpecDecoder.decode(try full { $0[path: ["install", "packageURL"]] = url }))
     }
 
@@ -205,7 +222,8 @@ final class SpecSafetyRuleTests: XCTestCase {
 
     func testDownloadLimitsAtTheirBoundsAreAccepted() throws {
         for (bytes, seconds) in [(1 << 20, 10), (64 << 30, 86400)] {
-            let spec = try SpecDecoder.decode(try full { $0[path: ["downloads"]] = .object(["maxBytes": .int(Int64(bytes)), "attemptTimeout": .int(Int64(seconds))]) })
+            let spec = try SpecDecoder.decode(
+                try full { $0[path: ["downloads"]] = .object(["maxBytes": .int(Int64(bytes)), "attemptTimeout": .int(Int64(seconds))]) })
             XCTAssertEqual(spec.downloads, DownloadLimits(maxBytes: bytes, attemptTimeout: seconds))
         }
     }
@@ -224,10 +242,11 @@ final class SpecSafetyRuleTests: XCTestCase {
 
     func testRootEquivalentGroupsWithoutSudoAreAContradiction() throws {
         for group in FieldRules.rootEquivalentGroups.sorted() {
-            let found = diagnostics(try full {
-                $0[path: ["user", "sudo"]] = .bool(false)
-                $0[path: ["user", "groups"]] = .array([.string(group)])
-            })
+            let found = diagnostics(
+                try full {
+                    $0[path: ["user", "sudo"]] = .bool(false)
+                    $0[path: ["user", "groups"]] = .array([.string(group)])
+                })
             XCTAssertEqual(found.map(\.path), ["user.groups[0]"], group)
             XCTAssertTrue(found.first?.hint?.contains("sudo: true") == true, group)
         }
@@ -251,14 +270,15 @@ final class SpecSafetyRuleTests: XCTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600]))
         defer { try? FileManager.default.removeItem(at: file) }
         let handle = try FileHandle(forWritingTo: file)
-        try handle.truncate(atOffset: 100_000_000) // sparse: 100 MB of NULs that take no disk
+        try handle.truncate(atOffset: 100_000_000)  // sparse: 100 MB of NULs that take no disk
         try handle.close()
         XCTAssertThrowsError(try SpecFile.load(path: file.path)) { error in
             guard case .invalid(let invalid) = error as! SpecFile.LoadError else { return XCTFail("\(error)") }
             XCTAssertEqual(invalid.diagnostics.map(\.message), ["is larger than 1 MiB (1048576 bytes), the most a spec may be"])
         }
-        XCTAssertEqual(try SpecFile.contents(of: file.path, limit: SpecDecoder.maximumDocumentBytes + 1).count,
-                       SpecDecoder.maximumDocumentBytes + 1)
+        XCTAssertEqual(
+            try SpecFile.contents(of: file.path, limit: SpecDecoder.maximumDocumentBytes + 1).count,
+            SpecDecoder.maximumDocumentBytes + 1)
     }
 
     func testSpecPathThatIsAFIFOIsRefusedWithoutBlocking() throws {
@@ -296,7 +316,8 @@ final class SpecSafetyRuleTests: XCTestCase {
     }
 
     func testExtensionWithAVersionIsAccepted() throws {
-        let spec = try SpecDecoder.decode(try full { $0[path: ["codeServer", "extensions"]] = .array([.string("ms-python.python@2024.1.0"), .string("2gua.rainbow-brackets")]) })
+        let spec = try SpecDecoder.decode(
+            try full { $0[path: ["codeServer", "extensions"]] = .array([.string("ms-python.python@2024.1.0"), .string("2gua.rainbow-brackets")]) })
         XCTAssertEqual(spec.codeServer.extensions.count, 2)
     }
 

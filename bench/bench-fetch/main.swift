@@ -10,6 +10,7 @@
 // start, request and end times (Unix seconds) so that a harness can line many
 // of them up.
 import Fetch
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,11 +38,12 @@ func take(_ name: String, from arguments: inout [String]) -> String? {
 func main() async -> Int32 {
     var arguments = Array(CommandLine.arguments.dropFirst())
     let sha256 = take("--sha256", from: &arguments)
-    let revalidation: Revalidation = switch take("--revalidate", from: &arguments) ?? "stored-etag" {
-    case "stored-etag": .storedETag
-    case "never": .never
-    case let other: fail("--revalidate is stored-etag or never, not \(other)")
-    }
+    let revalidation: Revalidation =
+        switch take("--revalidate", from: &arguments) ?? "stored-etag" {
+        case "stored-etag": .storedETag
+        case "never": .never
+        case let other: fail("--revalidate is stored-etag or never, not \(other)")
+        }
     let delay = Int(take("--delay-ms", from: &arguments) ?? "0") ?? 0
     guard arguments.count == 2 else {
         fail("usage: bench-fetch URL DESTINATION [--sha256 HEX] [--revalidate stored-etag|never] [--delay-ms N]")
@@ -52,13 +54,16 @@ func main() async -> Int32 {
     let times = "\"started\":\(started),\"requested\":\(requested)"
     do {
         // The daemon's settings (Bootstrap's DownloadService): 8 attempts, waits capped at 30 s.
-        let downloader = try Downloader(settings: DownloadSettings(
-            retry: RetryPolicy(maxAttempts: 8, maxDelay: .seconds(30)), proxy: .direct))
-        let result = try await downloader.download(DownloadRequest(
-            url: arguments[0], destination: arguments[1], expectedSHA256: sha256, mode: 0o755, revalidation: revalidation))
+        let downloader = try Downloader(
+            settings: DownloadSettings(
+                retry: RetryPolicy(maxAttempts: 8, maxDelay: .seconds(30)), proxy: .direct))
+        let result = try await downloader.download(
+            DownloadRequest(
+                url: arguments[0], destination: arguments[1], expectedSHA256: sha256, mode: 0o755, revalidation: revalidation))
         let outcome = result.outcome == .downloaded ? "downloaded" : "not-modified"
-        print("{\"outcome\":\"\(outcome)\",\"status\":\(result.httpStatus),\"bytes\":\(result.bytesTransferred),"
-              + "\"attempts\":\(result.attempts),\(times),\"finished\":\(unixSeconds())}")
+        print(
+            "{\"outcome\":\"\(outcome)\",\"status\":\(result.httpStatus),\"bytes\":\(result.bytesTransferred),"
+                + "\"attempts\":\(result.attempts),\(times),\"finished\":\(unixSeconds())}")
         return 0
     } catch {
         let text = String(describing: error).filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }

@@ -34,10 +34,20 @@ public final class AgentTokenVerdict: Sendable {
     /// A call got an answer that says nothing about the token (or none).
     func heard() { update { $0.heard = true } }
 
-    func refuse(_ why: String) { update { $0.heard = true; $0.refusal = why } }
+    func refuse(_ why: String) {
+        update {
+            $0.heard = true
+            $0.refusal = why
+        }
+    }
 
     /// Coder took the token (after a provisioning that took long, say).
-    func accept() { update { $0.heard = true; $0.refusal = nil } }
+    func accept() {
+        update {
+            $0.heard = true
+            $0.refusal = nil
+        }
+    }
 
     private func update(_ change: (inout State) -> Void) {
         state.withLock { change(&$0) }

@@ -1,9 +1,10 @@
+import WorkspaceSpec
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import WorkspaceSpec
 
 /// One line of the boot log as Coder's workspace page shows it.
 struct BootLogLine: Sendable, Equatable {

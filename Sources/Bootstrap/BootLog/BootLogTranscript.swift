@@ -1,9 +1,10 @@
+import WorkspaceSpec
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import WorkspaceSpec
 
 /// The daemon's events as the boot log's lines: one short line for each
 /// thing a person waiting on the workspace page wants to know (what is
@@ -46,13 +47,17 @@ struct BootLogTranscript: Sendable {
         let enabled = status.components.filter { $0.state != .disabled }
         let ready = enabled.filter { $0.state == .ready }.map(\.name.rawValue)
         let host = status.host.map { " on \($0)" } ?? ""
-        return line(.info, "coder-vm-bootstrap \(status.daemonVersion)\(host): bringing up \(enabled.map(\.name.rawValue).joined(separator: " "))"
-            + (ready.isEmpty ? "" : "; ready already: \(ready.joined(separator: " "))"))
+        return line(
+            .info,
+            "coder-vm-bootstrap \(status.daemonVersion)\(host): bringing up \(enabled.map(\.name.rawValue).joined(separator: " "))"
+                + (ready.isEmpty ? "" : "; ready already: \(ready.joined(separator: " "))"))
     }
 
     /// The lines `event` of `component` makes, at `now`.
-    mutating func lines(for event: ComponentEvent, of component: ComponentName,
-                        at now: ContinuousClock.Instant) -> [BootLogLine] {
+    mutating func lines(
+        for event: ComponentEvent, of component: ComponentName,
+        at now: ContinuousClock.Instant
+    ) -> [BootLogLine] {
         let name = component.rawValue
         switch event {
         case .pending, .converging, .stage:
@@ -69,7 +74,9 @@ struct BootLogTranscript: Sendable {
             return []
         case .download(.finished(let what, _, let bytes, let notModified, let duration)):
             lastProgress[component] = nil
-            let how = notModified ? "is current (304 Not Modified)"
+            let how =
+                notModified
+                ? "is current (304 Not Modified)"
                 : "downloaded (\(ComponentProgress.megabytes(bytes)) in \(duration.wholeSecondsRoundedUp) s)"
             return [line(.info, "\(name): \(what) \(how)")]
         case .waiting(let reason, let retryIn, let attempt):
@@ -112,8 +119,10 @@ struct BootLogTranscript: Sendable {
     /// step, or at once when the size is unknown; then one per new step and
     /// at most one per `pace.interval`, or per `pace.intervalWithoutTotal`
     /// while the size is unknown.
-    private mutating func paced(_ progress: ComponentProgress, of component: ComponentName,
-                                at now: ContinuousClock.Instant) -> Bool {
+    private mutating func paced(
+        _ progress: ComponentProgress, of component: ComponentName,
+        at now: ContinuousClock.Instant
+    ) -> Bool {
         guard progress.bytes > 0 else { return false }
         let percent = progress.fraction.map { Int($0 * 100) }
         let step = max(1, pace.percentStep)
@@ -144,9 +153,10 @@ struct BootLogTranscript: Sendable {
 
     func clean(_ text: String) -> String {
         let redacted = redaction.apply(text)
-        let printable = String(redacted.unicodeScalars.map { scalar in
-            scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value) ? " " : Character(scalar)
-        })
+        let printable = String(
+            redacted.unicodeScalars.map { scalar in
+                scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value) ? " " : Character(scalar)
+            })
         guard printable.utf8.count > maxLineBytes else { return printable }
         let ellipsis = "…"
         var cut = ""

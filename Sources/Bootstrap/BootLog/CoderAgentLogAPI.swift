@@ -1,9 +1,10 @@
+import Fetch
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Fetch
 
 /// Coder's agent log API, the calls and answers of coderd's
 /// `workspaceAgentPostLogSource` and `patchWorkspaceAgentLogs`
@@ -47,9 +48,11 @@ struct CoderAgentLogAPI: Sendable {
     }
 
     func send(_ lines: [BootLogLine], source: String) async -> Reply {
-        let body = PatchLogsRequest(logSourceID: source, logs: lines.map {
-            PatchLogsRequest.Log(createdAt: $0.createdAt, output: $0.output, level: $0.level.rawValue)
-        })
+        let body = PatchLogsRequest(
+            logSourceID: source,
+            logs: lines.map {
+                PatchLogsRequest.Log(createdAt: $0.createdAt, output: $0.output, level: $0.level.rawValue)
+            })
         return await call("PATCH", "api/v2/workspaceagents/me/logs", body, accepted: [200])
     }
 
@@ -62,8 +65,9 @@ struct CoderAgentLogAPI: Sendable {
         headers["Coder-Session-Token"] = token
         let host = DownloadService.host(of: baseURL)
         do {
-            let response = try await client.send(method, baseURL + path, headers: headers, body: Array(try encoder.encode(body)),
-                                                 timeout: timeout, maxResponseBytes: 64 * 1024)
+            let response = try await client.send(
+                method, baseURL + path, headers: headers, body: Array(try encoder.encode(body)),
+                timeout: timeout, maxResponseBytes: 64 * 1024)
             if accepted.contains(response.status) { return .accepted }
             let said = Self.message(response)
             switch response.status {
@@ -73,8 +77,9 @@ struct CoderAgentLogAPI: Sendable {
             case 404: return .closed("\(host) has no agent log API (HTTP 404): this Coder is too old for boot logs")
             case 413: return .closed("Coder keeps no more logs for this agent (HTTP 413: \(said))")
             case 300...399:
-                return .closed("\(host) redirects the agent API to \(DownloadService.shown(response.location ?? "?")) (HTTP \(response.status)): "
-                    + "set coder.agentURL to where it leads")
+                return .closed(
+                    "\(host) redirects the agent API to \(DownloadService.shown(response.location ?? "?")) (HTTP \(response.status)): "
+                        + "set coder.agentURL to where it leads")
             default: return .failed("\(host) answered HTTP \(response.status): \(said)")
             }
         } catch let error as FetchError {
@@ -98,7 +103,8 @@ struct CoderAgentLogAPI: Sendable {
     /// detail can be long), or the start of whatever else it sent.
     static func message(_ response: HTTPResponse) -> String {
         struct Message: Decodable { var message: String? }
-        let text = (try? JSONDecoder().decode(Message.self, from: Data(response.body)))?.message
+        let text =
+            (try? JSONDecoder().decode(Message.self, from: Data(response.body)))?.message
             ?? String(decoding: response.body.prefix(200), as: UTF8.self)
         let trimmed = text.trimmingWhitespace
         return trimmed.isEmpty ? "no message" : String(trimmed.prefix(200))

@@ -1,3 +1,8 @@
+import Fetch
+import Logging
+import Synchronization
+import WorkspaceSpec
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -6,10 +11,6 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Fetch
-import Logging
-import Synchronization
-import WorkspaceSpec
 
 /// The boot as lines on the Coder workspace page, before and while the
 /// agent connects: a second consumer of the components' events (the
@@ -82,8 +83,10 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
     /// - Parameters:
     ///   - network: whose CA bundle and proxy the calls use, and where they run.
     ///   - status: the board's status now.
-    public init?(spec: WorkspaceSpec, network: DownloadService, status: @escaping @Sendable () -> WorkspaceStatus,
-                 logger: Logger, limits: Limits = Limits()) {
+    public init?(
+        spec: WorkspaceSpec, network: DownloadService, status: @escaping @Sendable () -> WorkspaceStatus,
+        logger: Logger, limits: Limits = Limits()
+    ) {
         guard let coder = spec.coder, coder.auth == .token, let token = try? AgentToken.read(coder), !token.isEmpty else {
             return nil
         }
@@ -93,8 +96,9 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
         self.network = network
         self.status = status
         self.logger = logger
-        let transcript = BootLogTranscript(redaction: SecretRedaction(spec: spec, token: token),
-                                           maxLineBytes: limits.maxLineBytes, pace: limits.pace)
+        let transcript = BootLogTranscript(
+            redaction: SecretRedaction(spec: spec, token: token),
+            maxLineBytes: limits.maxLineBytes, pace: limits.pace)
         var queue = BootLogQueue(capacity: limits.maxLines)
         let now = status()
         queue.append(transcript.opening(now))
@@ -193,8 +197,9 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
         if let api = sender.api { return api }
         do {
             let client = try network.apiClient(logger: logger)
-            sender.api = CoderAgentLogAPI(client: client, baseURL: coder.effectiveAgentURL, token: token,
-                                          extraHeaders: coder.agentHeaders, timeout: limits.callTimeout)
+            sender.api = CoderAgentLogAPI(
+                client: client, baseURL: coder.effectiveAgentURL, token: token,
+                extraHeaders: coder.agentHeaders, timeout: limits.callTimeout)
         } catch FetchError.file(_, let path, let code) where code == ENOENT && path == network.network.extraCABundle {
             // Not written yet: try again with the next batch.
         } catch {
@@ -219,16 +224,18 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
             sender.unauthorizedSince = since
             if since.duration(to: .now) >= limits.refusalAfterUnauthorized {
                 let window = limits.refusalAfterUnauthorized.wholeSecondsRoundedUp
-                refuse("Coder refuses this workspace's agent token (HTTP 401 for over \(window >= 60 ? "\(window / 60) min" : "\(window) s"), "
-                    + "longer than a build takes to finish): the VM probably runs an older build's token; restart the workspace from Coder",
+                refuse(
+                    "Coder refuses this workspace's agent token (HTTP 401 for over \(window >= 60 ? "\(window / 60) min" : "\(window) s"), "
+                        + "longer than a build takes to finish): the VM probably runs an older build's token; restart the workspace from Coder",
                     &sender)
             } else {
                 tell(.info, "Coder does not take the agent token yet (HTTP 401: \(said)): waiting for the workspace build to finish", &sender)
             }
             return .again
         case .forbidden(let said):
-            refuse("Coder refuses this workspace's agent token (HTTP 403: \(said)): the VM runs an older build's token; "
-                + "restart the workspace from Coder", &sender)
+            refuse(
+                "Coder refuses this workspace's agent token (HTTP 403: \(said)): the VM runs an older build's token; "
+                    + "restart the workspace from Coder", &sender)
             return .stop
         case .refusedLines(let said):
             tell(.warning, "Coder refused \(lines) boot log lines (\(said))", &sender)
@@ -263,7 +270,8 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
             return (state.queue.take(.max).count + unsent, state.queue.dropped)
         }
         guard left + refused > 0 else { return }
-        let message = "the boot log ended with \(left) lines unsent and \(refused) over its limit of \(limits.maxLines); "
+        let message =
+            "the boot log ended with \(left) lines unsent and \(refused) over its limit of \(limits.maxLines); "
             + "they are in the journal"
         logger.notice("\(message)", metadata: ["component": "agent", "stage": "boot-log"])
     }

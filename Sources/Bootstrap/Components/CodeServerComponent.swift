@@ -1,11 +1,12 @@
+import Fetch
+import HostSystem
+import WorkspaceSpec
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Fetch
-import HostSystem
-import WorkspaceSpec
 
 /// code-server from its release tarball, unpacked once per version under
 /// /opt/code-server/<version>-<arch> and kept across reboots (never /tmp),
@@ -83,7 +84,8 @@ public struct CodeServerComponent: Component {
         if let baked = settings.installedPath {
             let folder = try? Directory.system(baked).descend("bin")
             guard (try? folder?.status("code-server"))??.isExecutableFile == true else {
-                throw ComponentError(.configuration, "codeServer.installedPath \(baked) has no bin/code-server; fix the path or drop it to download \(settings.version)")
+                throw ComponentError(
+                    .configuration, "codeServer.installedPath \(baked) has no bin/code-server; fix the path or drop it to download \(settings.version)")
             }
             return baked
         }
@@ -103,9 +105,10 @@ public struct CodeServerComponent: Component {
         let downloads = try Directory.system(context.paths.downloads, creating: .init(mode: 0o700))
         let tarballName = "code-server-\(settings.version)-linux-\(arch.rawValue).tar.gz"
         let url = settings.downloadURL(arch: arch)
-        let job = DownloadJob(url: url, destination: downloads.childPath(tarballName),
-                              expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never,
-                              body: .unpack(staging: staging.path, stripComponents: 1))
+        let job = DownloadJob(
+            url: url, destination: downloads.childPath(tarballName),
+            expectedSHA256: settings.sha256[arch.rawValue], mode: 0o600, revalidation: .never,
+            body: .unpack(staging: staging.path, stripComponents: 1))
         do {
             _ = try await context.downloads.download(job, what: "code-server \(settings.version)", events: context.events, logger: context.logger)
         } catch {

@@ -69,8 +69,9 @@ public struct CoderAgentComponent: Component {
             let binary = FilePathParts(context.paths.agentBinary)
             guard let installed = try Directory.system(binary.directory).status(binary.name), installed.isExecutableFile else { throw error }
             context.report("keeping the agent binary that is there: \(error)")
-            context.logger.warning("could not revalidate the agent binary, starting the one that is there: \(error)",
-                                   metadata: ["component": "agent", "stage": "download"])
+            context.logger.warning(
+                "could not revalidate the agent binary, starting the one that is there: \(error)",
+                metadata: ["component": "agent", "stage": "download"])
             return false
         }
     }
@@ -83,9 +84,10 @@ public struct CoderAgentComponent: Component {
         let folder = try Directory.system(context.paths.agentFolder, creating: .init())
         // A new body is checked before it replaces the binary that works: a
         // program for this machine that prints "Coder" for `--version`, run as the user.
-        let job = DownloadJob(url: "\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue)", destination: context.paths.agentBinary,
-                              mode: 0o755, revalidation: .storedETag,
-                              body: .verifyProgram(runAsUser: user.name, expectVersionContaining: "Coder"))
+        let job = DownloadJob(
+            url: "\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue)", destination: context.paths.agentBinary,
+            mode: 0o755, revalidation: .storedETag,
+            body: .verifyProgram(runAsUser: user.name, expectVersionContaining: "Coder"))
         let result = try await context.downloads.download(job, what: "coder agent", events: context.events, logger: context.logger)
         try folder.writeFile(Self.checkedStamp, text: "", mode: 0o644)
         return result.outcome != .notModified
@@ -121,8 +123,14 @@ public struct CoderAgentComponent: Component {
             try file.set("CODER_AGENT_HEADER", coder.agentHeaders.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
         }
         if let proxy = coder.proxy {
-            if let http = proxy.http { try file.set("HTTP_PROXY", http); try file.set("http_proxy", http) }
-            if let https = proxy.https { try file.set("HTTPS_PROXY", https); try file.set("https_proxy", https) }
+            if let http = proxy.http {
+                try file.set("HTTP_PROXY", http)
+                try file.set("http_proxy", http)
+            }
+            if let https = proxy.https {
+                try file.set("HTTPS_PROXY", https)
+                try file.set("https_proxy", https)
+            }
             if !proxy.noProxy.isEmpty {
                 let list = proxy.noProxy.joined(separator: ",")
                 try file.set("NO_PROXY", list)

@@ -63,8 +63,10 @@ public struct ComponentContext: Sendable {
     /// Where the component tells what it is doing.
     public var events: ComponentEvents
 
-    public init(spec: WorkspaceSpec, host: HostDetection, paths: Paths, logger: Logger, downloads: DownloadService,
-                events: ComponentEvents) {
+    public init(
+        spec: WorkspaceSpec, host: HostDetection, paths: Paths, logger: Logger, downloads: DownloadService,
+        events: ComponentEvents
+    ) {
         self.spec = spec
         self.host = host
         self.paths = paths

@@ -12,8 +12,9 @@ extension ComponentError {
         case let error as FetchError:
             return ComponentError(DownloadService.kind(of: error), error.description)
         case let error as SystemError:
-            return ComponentError(error.isOutOfSpace ? .local : .configuration,
-                                  error.isOutOfSpace ? "\(error); free some space there" : error.description)
+            return ComponentError(
+                error.isOutOfSpace ? .local : .configuration,
+                error.isOutOfSpace ? "\(error); free some space there" : error.description)
         case let error as HostCommand.Failure:
             switch error.reason {
             case .timedOut, .signaled: return ComponentError(.local, error.description)

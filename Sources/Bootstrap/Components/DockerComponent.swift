@@ -63,9 +63,11 @@ public struct DockerComponent: Component {
             return InstallPlan(packageManager: distro.packageManager, packages: [package])
         case .dockerRepository(let repository):
             guard settings.allowDockerRepository else {
-                throw ComponentError(.configuration, "docker is not installed and \(host.osRelease.prettyName) has no docker in its base repositories; "
-                    + "set docker.allowDockerRepository: true to install docker-ce from Docker's repository (\(repository.baseURL)), "
-                    + "or bake docker into the image")
+                throw ComponentError(
+                    .configuration,
+                    "docker is not installed and \(host.osRelease.prettyName) has no docker in its base repositories; "
+                        + "set docker.allowDockerRepository: true to install docker-ce from Docker's repository (\(repository.baseURL)), "
+                        + "or bake docker into the image")
             }
             return InstallPlan(packageManager: distro.packageManager, packages: repository.packages, repository: repository)
         }
@@ -87,7 +89,7 @@ public struct DockerComponent: Component {
     /// do not leave a package half done that way.)
     static func leftHalfInstalled(on host: HostDetection) -> Bool {
         guard let distro = host.distro, distro.packageManager == .apt, case .distributionPackage(let package) = distro.docker,
-              let status = try? Directory.system("/var/lib/dpkg").readFile("status", limit: 64 << 20) ?? nil
+            let status = try? Directory.system("/var/lib/dpkg").readFile("status", limit: 64 << 20) ?? nil
         else { return false }
         return DpkgStatus(status).state(of: package).map { $0 != "install ok installed" } ?? false
     }

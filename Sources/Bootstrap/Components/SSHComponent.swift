@@ -66,10 +66,13 @@ public struct SSHComponent: Component {
             // Whose config is it? If sshd rejects the image's own without
             // ours, say so: ours is not the one to fix.
             if (try? await HostCommand(["sshd", "-t"], deadline: .seconds(60)).run()) == nil {
-                throw ComponentError(.configuration, "sshd rejects this image's own configuration, so the daemon's change was not applied "
-                    + "and sshd was not restarted: \(error); fix the file sshd names (\(paths.sshConfig))")
+                throw ComponentError(
+                    .configuration,
+                    "sshd rejects this image's own configuration, so the daemon's change was not applied "
+                        + "and sshd was not restarted: \(error); fix the file sshd names (\(paths.sshConfig))")
             }
-            throw ComponentError(.configuration, "sshd rejected the new configuration from the ssh section; the previous one was kept and sshd was not restarted: \(error)")
+            throw ComponentError(
+                .configuration, "sshd rejected the new configuration from the ssh section; the previous one was kept and sshd was not restarted: \(error)")
         }
         return true
     }

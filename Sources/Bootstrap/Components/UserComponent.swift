@@ -1,10 +1,11 @@
+import HostSystem
+import WorkspaceSpec
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HostSystem
-import WorkspaceSpec
 
 /// The workspace user with the groups and sudo rule the spec asks for, and
 /// the spec's CA certificates in the system trust store. What the daemon
@@ -50,8 +51,10 @@ public struct UserComponent: Component {
             return true
         }
         if GroupDatabase.id(of: user.name) != nil {
-            throw ComponentError(.configuration, "cannot create user \(user.name): a group of that name already exists and is not its own; "
-                + "choose another user.name or remove the group from the image")
+            throw ComponentError(
+                .configuration,
+                "cannot create user \(user.name): a group of that name already exists and is not its own; "
+                    + "choose another user.name or remove the group from the image")
         }
         context.report("creating user \(user.name)")
         try await run(context, ["useradd", "--create-home", "--user-group", "--shell", user.shell, user.name])
@@ -116,7 +119,9 @@ public struct UserComponent: Component {
         let pems = caCertificates.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }
         let bundlePath = FilePathParts(context.paths.caBundle)
         let runtime = try Directory.system(bundlePath.directory)
-        if pems.isEmpty { try runtime.remove(bundlePath.name) } else {
+        if pems.isEmpty {
+            try runtime.remove(bundlePath.name)
+        } else {
             try runtime.writeFile(bundlePath.name, text: pems.joined(), mode: 0o644)
         }
         guard let distro = context.distro else { return false }
@@ -154,7 +159,7 @@ struct Grants: Codable, Equatable {
     static func load(_ paths: Paths, user: String) throws -> Grants {
         let file = FilePathParts(paths.grantsFile)
         guard let folder = try? Directory.system(file.directory), let data = try folder.readFile(file.name, limit: 64 * 1024),
-              let grants = try? JSONDecoder().decode(Grants.self, from: Data(data)), grants.user == user
+            let grants = try? JSONDecoder().decode(Grants.self, from: Data(data)), grants.user == user
         else { return Grants(user: user) }
         return grants
     }

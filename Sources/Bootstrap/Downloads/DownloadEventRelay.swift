@@ -37,8 +37,10 @@ struct DownloadEventRelay: Sendable {
     }
 
     func finished(_ result: DownloadResult) {
-        events.download(.finished(what: what, url: url, bytes: result.bytesTransferred,
-                                  notModified: result.outcome == .notModified, duration: began.duration(to: clock.now)))
+        events.download(
+            .finished(
+                what: what, url: url, bytes: result.bytesTransferred,
+                notModified: result.outcome == .notModified, duration: began.duration(to: clock.now)))
     }
 
     func failed(_ why: String) {

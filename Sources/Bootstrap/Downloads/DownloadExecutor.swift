@@ -34,8 +34,9 @@ struct DownloadExecutor: Sendable {
         } catch let error as ArchiveError {
             throw DownloadFailure(.configuration, "the tarball from \(DownloadService.shown(job.url)) cannot be installed: \(error)")
         } catch let error as FetchError {
-            throw DownloadFailure(DownloadFailure.Fault(DownloadService.kind(of: error)),
-                                  network.explain(error, host: DownloadService.host(of: job.url)))
+            throw DownloadFailure(
+                DownloadFailure.Fault(DownloadService.kind(of: error)),
+                network.explain(error, host: DownloadService.host(of: job.url)))
         } catch {
             let classified = ComponentError.classify(error)
             throw DownloadFailure(DownloadFailure.Fault(classified.kind), classified.description)
@@ -44,16 +45,18 @@ struct DownloadExecutor: Sendable {
 
     /// Fetch's request for `job`, with the consumer or check its body asks for.
     private func request(for job: DownloadJob) throws -> DownloadRequest {
-        var request = DownloadRequest(url: job.url, destination: job.destination, expectedSHA256: job.expectedSHA256,
-                                      mode: job.mode, revalidation: job.revalidation, headers: job.headers,
-                                      maxBytes: network.maxBytes)
+        var request = DownloadRequest(
+            url: job.url, destination: job.destination, expectedSHA256: job.expectedSHA256,
+            mode: job.mode, revalidation: job.revalidation, headers: job.headers,
+            maxBytes: network.maxBytes)
         switch job.body {
         case .install:
             break
         case let .unpack(staging, stripComponents):
             guard stripComponents >= 0 else { throw ComponentError(.configuration, "stripComponents \(stripComponents) is negative") }
-            request.consumer = try UnpackingConsumer(into: try Directory.system(staging),
-                                                     policy: ArchivePolicy(stripComponents: stripComponents))
+            request.consumer = try UnpackingConsumer(
+                into: try Directory.system(staging),
+                policy: ArchivePolicy(stripComponents: stripComponents))
         case let .verifyProgram(user, expected):
             let check = ProgramCheck(userName: user, expectVersionContaining: expected)
             let url = job.url

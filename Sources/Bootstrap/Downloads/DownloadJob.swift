@@ -36,8 +36,10 @@ public struct DownloadJob: Codable, Sendable, Equatable {
         case verifyProgram(runAsUser: String, expectVersionContaining: String)
     }
 
-    public init(url: String, destination: String, expectedSHA256: String? = nil, mode: UInt32 = 0o644,
-                revalidation: Revalidation = .storedETag, headers: [String: String] = [:], body: Body = .install) {
+    public init(
+        url: String, destination: String, expectedSHA256: String? = nil, mode: UInt32 = 0o644,
+        revalidation: Revalidation = .storedETag, headers: [String: String] = [:], body: Body = .install
+    ) {
         self.url = url
         self.destination = destination
         self.expectedSHA256 = expectedSHA256

@@ -17,9 +17,11 @@ public struct DownloadNetwork: Codable, Sendable, Equatable {
     public var initialDelay: Duration
     public var maxDelay: Duration
 
-    public init(extraCABundle: String?, proxy: Proxy, maxBytes: Int64 = DownloadRequest.defaultMaxBytes,
-                attemptTimeout: Duration = .seconds(1800), maxAttempts: Int = 4, initialDelay: Duration = .seconds(1),
-                maxDelay: Duration = .seconds(8)) {
+    public init(
+        extraCABundle: String?, proxy: Proxy, maxBytes: Int64 = DownloadRequest.defaultMaxBytes,
+        attemptTimeout: Duration = .seconds(1800), maxAttempts: Int = 4, initialDelay: Duration = .seconds(1),
+        maxDelay: Duration = .seconds(8)
+    ) {
         self.extraCABundle = extraCABundle
         self.proxy = proxy
         self.maxBytes = maxBytes
@@ -31,9 +33,10 @@ public struct DownloadNetwork: Codable, Sendable, Equatable {
 
     /// Fetch's settings for a download; `wait` does the waits between attempts.
     func settings(wait: @escaping @Sendable (Duration) async throws -> Void) -> DownloadSettings {
-        DownloadSettings(attemptTimeout: attemptTimeout,
-                         retry: RetryPolicy(maxAttempts: maxAttempts, initialDelay: initialDelay, maxDelay: maxDelay, sleep: wait),
-                         extraCABundle: extraCABundle, proxy: proxy)
+        DownloadSettings(
+            attemptTimeout: attemptTimeout,
+            retry: RetryPolicy(maxAttempts: maxAttempts, initialDelay: initialDelay, maxDelay: maxDelay, sleep: wait),
+            extraCABundle: extraCABundle, proxy: proxy)
     }
 
     /// Fetch's settings for an API call (`HTTPClient`): the connection's

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Fetch
 import HostSystem
 import Logging
 import WorkspaceSpec
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Downloads with the spec's network settings (extra CA, proxy, the bounds
 /// of `downloads`, retries), telling the component's events what happens
@@ -38,8 +39,9 @@ public struct DownloadService: Sendable {
         } else {
             proxy = .direct
         }
-        let network = DownloadNetwork(extraCABundle: extraCABundle, proxy: proxy, maxBytes: Int64(spec.downloads.maxBytes),
-                                      attemptTimeout: .seconds(spec.downloads.attemptTimeout))
+        let network = DownloadNetwork(
+            extraCABundle: extraCABundle, proxy: proxy, maxBytes: Int64(spec.downloads.maxBytes),
+            attemptTimeout: .seconds(spec.downloads.attemptTimeout))
         self.init(network: network, runner: runner)
     }
 
@@ -53,12 +55,13 @@ public struct DownloadService: Sendable {
     public func download(_ job: DownloadJob, what: String, events: ComponentEvents, logger: Logger) async throws -> DownloadResult {
         let relay = DownloadEventRelay(what: what, url: job.url, events: events)
         do {
-            let result = switch runner {
-            case let .worker(executable):
-                try await FetchWorkerProcess(executable: executable).download(job, network: network, report: relay.relay, logger: logger)
-            case .inProcess:
-                try await DownloadExecutor(network: network).run(job, report: relay.relay)
-            }
+            let result =
+                switch runner {
+                case let .worker(executable):
+                    try await FetchWorkerProcess(executable: executable).download(job, network: network, report: relay.relay, logger: logger)
+                case .inProcess:
+                    try await DownloadExecutor(network: network).run(job, report: relay.relay)
+                }
             relay.finished(result)
             return result
         } catch let failure as DownloadFailure {

@@ -1,10 +1,11 @@
+import Fetch
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Fetch
-import Synchronization
 
 /// The child side of `FetchWorkerProcess`: `coder-vm-bootstrap
 /// fetch-worker` reads one `FetchWorkerRequest` (a JSON line on its
@@ -46,8 +47,9 @@ public enum FetchWorker {
         case let .call(call):
             do {
                 let client = try HTTPClient(settings: request.network.callSettings)
-                let response = try await client.send(call.method, call.url, headers: call.headers, body: call.body.map { Array($0) },
-                                                     timeout: call.timeout, maxResponseBytes: call.maxResponseBytes)
+                let response = try await client.send(
+                    call.method, call.url, headers: call.headers, body: call.body.map { Array($0) },
+                    timeout: call.timeout, maxResponseBytes: call.maxResponseBytes)
                 encode(.answered(APIAnswer(response)))
                 return 0
             } catch let error as FetchError {

@@ -1,12 +1,13 @@
+import Fetch
+import HostSystem
+import Logging
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Fetch
-import HostSystem
-import Logging
-import Synchronization
 
 /// A download or an API call run by a child process, `coder-vm-bootstrap
 /// fetch-worker` (see `FetchWorker`), so that the daemon itself never maps
@@ -27,10 +28,13 @@ struct FetchWorkerProcess: Sendable {
     static let lineLimit = 64 * 1024
 
     /// Runs `job`, handing its updates to `report`.
-    func download(_ job: DownloadJob, network: DownloadNetwork, report: @escaping @Sendable (DownloadUpdate) -> Void,
-                  logger: Logger) async throws -> DownloadResult {
-        let end = try await run(FetchWorkerRequest(.download(job), network: network), deadline: network.workerDeadline,
-                                lineLimit: Self.lineLimit, report: report, logger: logger)
+    func download(
+        _ job: DownloadJob, network: DownloadNetwork, report: @escaping @Sendable (DownloadUpdate) -> Void,
+        logger: Logger
+    ) async throws -> DownloadResult {
+        let end = try await run(
+            FetchWorkerRequest(.download(job), network: network), deadline: network.workerDeadline,
+            lineLimit: Self.lineLimit, report: report, logger: logger)
         switch end {
         case let .finished(result): return result
         case let .failed(failure): throw failure
@@ -44,8 +48,9 @@ struct FetchWorkerProcess: Sendable {
     func send(_ call: APICall, network: DownloadNetwork, logger: Logger) async throws -> HTTPResponse {
         // Beyond the call's own deadline: the worker's start and its CA
         // bundle. The answer's line holds its body in base64.
-        let end = try await run(FetchWorkerRequest(.call(call), network: network), deadline: call.timeout + .seconds(30),
-                                lineLimit: call.maxResponseBytes / 3 * 4 + 4 + Self.lineLimit, report: { _ in }, logger: logger)
+        let end = try await run(
+            FetchWorkerRequest(.call(call), network: network), deadline: call.timeout + .seconds(30),
+            lineLimit: call.maxResponseBytes / 3 * 4 + 4 + Self.lineLimit, report: { _ in }, logger: logger)
         switch end {
         case let .answered(answer): return answer.response
         case let .callFailed(error): throw error
@@ -55,28 +60,33 @@ struct FetchWorkerProcess: Sendable {
     }
 
     /// Runs the worker on `request`; returns its last message (never an update).
-    private func run(_ request: FetchWorkerRequest, deadline: Duration, lineLimit: Int,
-                     report: @escaping @Sendable (DownloadUpdate) -> Void, logger: Logger) async throws -> FetchWorkerMessage {
+    private func run(
+        _ request: FetchWorkerRequest, deadline: Duration, lineLimit: Int,
+        report: @escaping @Sendable (DownloadUpdate) -> Void, logger: Logger
+    ) async throws -> FetchWorkerMessage {
         let input = Array(try JSONEncoder().encode(request)) + [UInt8(ascii: "\n")]
         let command = HostCommand([executable, "fetch-worker"], input: input, deadline: deadline, outputLimit: 4096)
         let end = Mutex<FetchWorkerMessage?>(nil)
         let errorLines = Atomic(0)
         let metadata: Logger.Metadata = ["stage": "fetch-worker"]
         do {
-            try await command.runLines(lineLimit: lineLimit, line: { line in
-                guard let message = try? JSONDecoder().decode(FetchWorkerMessage.self, from: Data(line.utf8)) else {
-                    logger.warning("the fetch worker sent a line that is no message: \(line.prefix(200))", metadata: metadata)
-                    return
-                }
-                if case let .update(update) = message { report(update) } else { end.withLock { $0 = message } }
-            }, errorLine: { line in
-                let count = errorLines.add(1, ordering: .relaxed).newValue
-                if count <= Self.errorLinesLogged {
-                    logger.warning("fetch worker: \(line.prefix(500))", metadata: metadata)
-                } else if count == Self.errorLinesLogged + 1 {
-                    logger.warning("fetch worker: more on its standard error, not logged", metadata: metadata)
-                }
-            })
+            try await command.runLines(
+                lineLimit: lineLimit,
+                line: { line in
+                    guard let message = try? JSONDecoder().decode(FetchWorkerMessage.self, from: Data(line.utf8)) else {
+                        logger.warning("the fetch worker sent a line that is no message: \(line.prefix(200))", metadata: metadata)
+                        return
+                    }
+                    if case let .update(update) = message { report(update) } else { end.withLock { $0 = message } }
+                },
+                errorLine: { line in
+                    let count = errorLines.add(1, ordering: .relaxed).newValue
+                    if count <= Self.errorLinesLogged {
+                        logger.warning("fetch worker: \(line.prefix(500))", metadata: metadata)
+                    } else if count == Self.errorLinesLogged + 1 {
+                        logger.warning("fetch worker: more on its standard error, not logged", metadata: metadata)
+                    }
+                })
         } catch {
             if Task.isCancelled { throw CancellationError() }
             // A worker that reported its failure exits with 1: the report says why.

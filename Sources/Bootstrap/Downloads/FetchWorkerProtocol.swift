@@ -1,9 +1,10 @@
+import Fetch
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Fetch
 
 // How the daemon and its fetch worker (`coder-vm-bootstrap fetch-worker`,
 // a child process) talk: the request as one JSON line on the worker's
@@ -83,11 +84,12 @@ public struct DownloadFailure: Error, Codable, Sendable, Equatable, CustomString
         case server, local, configuration
 
         init(_ kind: ComponentError.Kind) {
-            self = switch kind {
-            case .server: .server
-            case .local: .local
-            case .configuration: .configuration
-            }
+            self =
+                switch kind {
+                case .server: .server
+                case .local: .local
+                case .configuration: .configuration
+                }
         }
 
         var kind: ComponentError.Kind {

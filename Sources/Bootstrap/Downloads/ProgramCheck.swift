@@ -22,8 +22,10 @@ struct ProgramCheck: Sendable {
         let head = try folder.openFile(file.name).prefix(256)
         guard ExecutableFormat(prefix: head).runsHere else {
             let start = String(decoding: head.prefix(40).map { $0 < 0x20 || $0 > 0x7E ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
-            throw ComponentError(.server, "\(DownloadService.shown(url)) did not send a program for this machine (it starts \"\(start)\"); "
-                + "check the URL and that the server serves that program there")
+            throw ComponentError(
+                .server,
+                "\(DownloadService.shown(url)) did not send a program for this machine (it starts \"\(start)\"); "
+                    + "check the URL and that the server serves that program there")
         }
         let version: String
         do {
@@ -32,8 +34,10 @@ struct ProgramCheck: Sendable {
             throw ComponentError(.server, "the program from \(DownloadService.shown(url)) does not run: \(error)")
         }
         guard version.contains(expectVersionContaining) else {
-            throw ComponentError(.server, "\(DownloadService.shown(url)) is not the program expected (`--version` printed "
-                + "\"\(version.prefix(60))\", without \"\(expectVersionContaining)\"); check the URL")
+            throw ComponentError(
+                .server,
+                "\(DownloadService.shown(url)) is not the program expected (`--version` printed "
+                    + "\"\(version.prefix(60))\", without \"\(expectVersionContaining)\"); check the URL")
         }
     }
 }

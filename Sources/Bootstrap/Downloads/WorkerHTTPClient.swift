@@ -1,10 +1,11 @@
+import Fetch
+import Logging
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Fetch
-import Logging
 
 /// API calls each sent by a fetch worker of its own (see
 /// `FetchWorkerProcess`), so that the daemon never maps libcurl for them.
@@ -15,10 +16,13 @@ struct WorkerHTTPClient: HTTPCalling {
     let network: DownloadNetwork
     let logger: Logger
 
-    func send(_ method: String, _ url: String, headers: [String: String], body: [UInt8]?, timeout: Duration,
-              maxResponseBytes: Int) async throws -> HTTPResponse {
-        let call = APICall(method: method, url: url, headers: headers, body: body.map { Data($0) }, timeout: timeout,
-                           maxResponseBytes: maxResponseBytes)
+    func send(
+        _ method: String, _ url: String, headers: [String: String], body: [UInt8]?, timeout: Duration,
+        maxResponseBytes: Int
+    ) async throws -> HTTPResponse {
+        let call = APICall(
+            method: method, url: url, headers: headers, body: body.map { Data($0) }, timeout: timeout,
+            maxResponseBytes: maxResponseBytes)
         return try await worker.send(call, network: network, logger: logger)
     }
 }

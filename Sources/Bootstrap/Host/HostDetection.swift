@@ -1,11 +1,12 @@
+// The distribution facts are shared with the companion; the engine and its
+// components use them through this module.
+@_exported import Distributions
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-// The distribution facts are shared with the companion; the engine and its
-// components use them through this module.
-@_exported import Distributions
 
 /// The outcome of looking at os-release: the facts to use and, for anything
 /// but a first-class distribution, a sentence saying what was assumed.
@@ -26,7 +27,8 @@ public struct HostDetection: Equatable, Sendable {
         distro = distribution?.family ?? Distro.family(of: osRelease)
         switch (distro, distribution) {
         case (nil, _):
-            note = "unknown distribution ID=\(osRelease.id) (ID_LIKE=\(osRelease.idLike.joined(separator: " "))): "
+            note =
+                "unknown distribution ID=\(osRelease.id) (ID_LIKE=\(osRelease.idLike.joined(separator: " "))): "
                 + "package installs, CA trust and the admin group are skipped; SSH, code-server and the agent are configured with defaults"
         case (let distro?, nil):
             note = "\(osRelease.prettyName) is not tested; treating it as the \(distro.name.rawValue) family"

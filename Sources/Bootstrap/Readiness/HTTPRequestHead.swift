@@ -30,12 +30,12 @@ public struct HTTPRequestHead: Equatable, Sendable {
         let lineEnd = bytes.firstIndex(of: UInt8(ascii: "\r")) ?? bytes.firstIndex(of: UInt8(ascii: "\n")) ?? end
         let parts = bytes[..<lineEnd].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let method = String(validating: parts[0], as: UTF8.self),
-              let target = String(validating: parts[1], as: UTF8.self),
-              let version = String(validating: parts[2], as: UTF8.self),
-              version == "HTTP/1.1" || version == "HTTP/1.0",
-              !method.isEmpty, method.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }),
-              target.hasPrefix("/"), target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })
+            let method = String(validating: parts[0], as: UTF8.self),
+            let target = String(validating: parts[1], as: UTF8.self),
+            let version = String(validating: parts[2], as: UTF8.self),
+            version == "HTTP/1.1" || version == "HTTP/1.0",
+            !method.isEmpty, method.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }),
+            target.hasPrefix("/"), target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })
         else { throw .malformed }
         let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
         return HTTPRequestHead(method: method, path: path)

@@ -29,9 +29,13 @@ public final class ReadinessServer: Sendable {
 
         /// The whole answer on the wire; the body left out for HEAD.
         func encoded(includingBody: Bool) -> [UInt8] {
-            let reason = [200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-                          431: "Request Header Fields Too Large", 503: "Service Unavailable"][status] ?? "Status"
-            let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\n"
+            let reason =
+                [
+                    200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+                    431: "Request Header Fields Too Large", 503: "Service Unavailable",
+                ][status] ?? "Status"
+            let head =
+                "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\n"
                 + "Content-Length: \(body.count)\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
             return Array(head.utf8) + (includingBody ? body : [])
         }
@@ -61,8 +65,10 @@ public final class ReadinessServer: Sendable {
     }
 
     /// Listens on all addresses (IPv6 and IPv4) at `port` (0: any free port).
-    public init(port: Int, deadline: Duration = .seconds(2), connectionLimit: Int = 128,
-                router: @escaping Router) throws(StartError) {
+    public init(
+        port: Int, deadline: Duration = .seconds(2), connectionLimit: Int = 128,
+        router: @escaping Router
+    ) throws(StartError) {
         do throws(SystemError) {
             let listener = try ListeningSocket(tcpPort: port)
             self.port = listener.port

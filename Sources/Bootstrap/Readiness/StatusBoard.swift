@@ -1,13 +1,14 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import HostSystem
 import Logging
 import Synchronization
 import SystemdSupport
 import WorkspaceSpec
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The one place events become status. Each event changes the workspace's
 /// status and is published to every audience at once, in the order it was
@@ -34,8 +35,10 @@ public final class StatusBoard: ComponentEventSink, Sendable {
     /// How long the start may go on without any progress report.
     public static let startProgressAllowance: Duration = .seconds(300)
 
-    public init(spec: WorkspaceSpec, specPath: String?, host: HostDetection, notifier: Notifier, statusFile: String, logger: Logger,
-                readySent: @escaping @Sendable () -> Void = {}) {
+    public init(
+        spec: WorkspaceSpec, specPath: String?, host: HostDetection, notifier: Notifier, statusFile: String, logger: Logger,
+        readySent: @escaping @Sendable () -> Void = {}
+    ) {
         let required = spec.requiredComponents
         let enabled = Set(spec.enabledComponents)
         let now = Date()
@@ -155,8 +158,10 @@ public final class StatusBoard: ComponentEventSink, Sendable {
             case .finished(let what, let url, let bytes, let notModified, let duration):
                 component.progress = nil
                 let how = notModified ? "is current (304 Not Modified)" : "downloaded, \(bytes) bytes"
-                journal.append(.init(.info, "\(what) from \(url) \(how)", .downloadFinished, stage: "download",
-                                     extra: ["duration_ms": "\(duration.milliseconds)", "bytes": "\(bytes)"]))
+                journal.append(
+                    .init(
+                        .info, "\(what) from \(url) \(how)", .downloadFinished, stage: "download",
+                        extra: ["duration_ms": "\(duration.milliseconds)", "bytes": "\(bytes)"]))
             case .failed(let what, let url, let error):
                 component.progress = nil
                 journal.append(.init(.warning, "downloading \(what) from \(url) failed: \(error)", .downloadFailed, stage: "download"))
@@ -178,8 +183,10 @@ public final class StatusBoard: ComponentEventSink, Sendable {
             component.lastError = nil
             component.progress = nil
             component.journalTail = nil
-            journal.append(.init(.info, first ? "\(component.name.rawValue) is ready" : "\(component.name.rawValue) is healthy again",
-                                 .componentReady, stage: "ready"))
+            journal.append(
+                .init(
+                    .info, first ? "\(component.name.rawValue) is ready" : "\(component.name.rawValue) is healthy again",
+                    .componentReady, stage: "ready"))
         case .unhealthy(let reason, let failures, let threshold):
             component.state = .unhealthy
             component.detail = "probe failed \(failures) of \(threshold) times: \(reason)"
@@ -188,12 +195,16 @@ public final class StatusBoard: ComponentEventSink, Sendable {
             component.state = .restarting
             component.lastError = reason
             component.detail = "restarting in \(after.wholeSecondsRoundedUp) s (restart \(restart) of \(budget) allowed)"
-            journal.append(.init(.notice, "\(reason); restarting in \(after.wholeSecondsRoundedUp) s (restart \(restart) of \(budget) allowed)",
-                                 nil, stage: "restart"))
+            journal.append(
+                .init(
+                    .notice, "\(reason); restarting in \(after.wholeSecondsRoundedUp) s (restart \(restart) of \(budget) allowed)",
+                    nil, stage: "restart"))
         case .restarted(let bySystemd, let count):
             component.restarts += count
-            journal.append(.init(.notice, bySystemd ? "systemd restarted it \(count) time(s)" : "restarted",
-                                 .componentRestarted, stage: "restart"))
+            journal.append(
+                .init(
+                    .notice, bySystemd ? "systemd restarted it \(count) time(s)" : "restarted",
+                    .componentRestarted, stage: "restart"))
         case .failed(let lastError, let tail, let retryIn):
             component.state = .failed
             component.lastError = lastError
@@ -216,8 +227,11 @@ public final class StatusBoard: ComponentEventSink, Sendable {
         if state.status.phase != previous {
             switch state.status.phase {
             case .ready: journal.append(.init(.info, "workspace ready after \(elapsedMilliseconds) ms", .workspaceReady, workspace: true))
-            case .degraded, .failed: journal.append(.init(.warning, "workspace \(state.status.phase.rawValue): \(state.status.summary)",
-                                                          .workspaceDegraded, workspace: true))
+            case .degraded, .failed:
+                journal.append(
+                    .init(
+                        .warning, "workspace \(state.status.phase.rawValue): \(state.status.summary)",
+                        .workspaceDegraded, workspace: true))
             case .starting, .stopping: break
             }
         }
@@ -252,8 +266,10 @@ private struct JournalEntry {
     var id: MessageID?
     var metadata: Logger.Metadata
 
-    init(_ level: Logger.Level, _ message: String, _ id: MessageID?, stage: String? = nil, workspace: Bool = false,
-         extra: Logger.Metadata = [:]) {
+    init(
+        _ level: Logger.Level, _ message: String, _ id: MessageID?, stage: String? = nil, workspace: Bool = false,
+        extra: Logger.Metadata = [:]
+    ) {
         self.level = level
         self.message = message
         self.id = id

@@ -1,9 +1,10 @@
+import WorkspaceSpec
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import WorkspaceSpec
 
 /// Where a component is in its life; shown by `status`, `/status` and journal entries.
 public enum ComponentState: String, Codable, Sendable {

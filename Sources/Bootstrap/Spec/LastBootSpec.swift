@@ -1,10 +1,11 @@
+import HostSystem
+import WorkspaceSpec
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HostSystem
-import WorkspaceSpec
 
 /// The last boot's spec, kept under /var/lib WITHOUT its token, so that a
 /// warm boot can start everything that needs no secret (code-server, ssh,

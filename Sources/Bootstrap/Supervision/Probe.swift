@@ -15,8 +15,10 @@ public enum Probe {
 
     /// `GET path`; healthy when the status is `accept` (default: below 500,
     /// as Coder's app health checks judge).
-    public static func http(_ endpoint: NetworkEndpoint, path: String, timeout: Duration = .seconds(3),
-                            accept: @escaping @Sendable (Int) -> Bool = { $0 < 500 }) async -> ProbeResult {
+    public static func http(
+        _ endpoint: NetworkEndpoint, path: String, timeout: Duration = .seconds(3),
+        accept: @escaping @Sendable (Int) -> Bool = { $0 < 500 }
+    ) async -> ProbeResult {
         let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\nUser-Agent: coder-vm-bootstrap\r\n\r\n".utf8)
         return await exchange(endpoint, request: request, timeout: timeout) { line in
             let parts = line.split(separator: " ")
@@ -27,8 +29,10 @@ public enum Probe {
         }
     }
 
-    private static func exchange(_ endpoint: NetworkEndpoint, request: [UInt8]?, timeout: Duration,
-                                 judge: @escaping @Sendable (String) -> ProbeResult) async -> ProbeResult {
+    private static func exchange(
+        _ endpoint: NetworkEndpoint, request: [UInt8]?, timeout: Duration,
+        judge: @escaping @Sendable (String) -> ProbeResult
+    ) async -> ProbeResult {
         await runOnDedicatedThread {
             switch SocketExchange.firstLine(endpoint, send: request, timeout: timeout) {
             case .success(let line): judge(line)

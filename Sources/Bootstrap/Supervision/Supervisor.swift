@@ -19,9 +19,11 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
     /// 0..<1, for the backoff's jitter (tests give a constant).
     let random: @Sendable () -> Double
 
-    public init(component: any Component, context: ComponentContext, units: any UnitControl,
-                events: any ComponentEventSink, gate: DependencyGate, policy: SupervisionPolicy, clock: C,
-                liveness: Liveness<C>? = nil, random: @escaping @Sendable () -> Double = { .random(in: 0..<1) }) {
+    public init(
+        component: any Component, context: ComponentContext, units: any UnitControl,
+        events: any ComponentEventSink, gate: DependencyGate, policy: SupervisionPolicy, clock: C,
+        liveness: Liveness<C>? = nil, random: @escaping @Sendable () -> Double = { .random(in: 0..<1) }
+    ) {
         self.component = component
         self.context = context
         self.units = units
@@ -120,7 +122,8 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
             if notReady.isEmpty { return }
             let event: ComponentEvent
             if let (failed, standing) = notReady.sorted(by: { $0.key < $1.key }).first(where: { if case .failed = $0.value { true } else { false } }),
-               case .failed(let reason) = standing {
+                case .failed(let reason) = standing
+            {
                 event = .blocked(by: failed, reason: reason)
             } else {
                 event = .pending(waitingFor: notReady.keys.sorted())

@@ -51,8 +51,10 @@ public struct SystemdUnits: UnitControl {
     public func enable(_ unitFiles: [String]) async throws { try await manager.enable(unitFiles: unitFiles) }
 
     public func journalTail(of unit: String, lines: Int) async -> [String] {
-        let output = try? await HostCommand(["journalctl", "--unit", unit, "--lines", String(lines), "--no-pager", "--output", "cat"],
-                                            deadline: .seconds(10)).run()
+        let output = try? await HostCommand(
+            ["journalctl", "--unit", unit, "--lines", String(lines), "--no-pager", "--output", "cat"],
+            deadline: .seconds(10)
+        ).run()
         return output.map { $0.split(separator: "\n").suffix(lines).map(String.init) } ?? []
     }
 }

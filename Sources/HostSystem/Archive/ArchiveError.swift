@@ -49,9 +49,12 @@ extension String {
             switch scalar {
             case "\"", "\\": quoted += "\\\(scalar)"
             case _ where scalar.isASCII && (0x20...0x7E).contains(scalar.value): quoted.unicodeScalars.append(scalar)
-            case _ where [.control, .format, .lineSeparator, .paragraphSeparator, .nonspacingMark, .enclosingMark,
-                          .unassigned, .privateUse, .surrogate]
-                .contains(scalar.properties.generalCategory):
+            case _
+            where [
+                .control, .format, .lineSeparator, .paragraphSeparator, .nonspacingMark, .enclosingMark,
+                .unassigned, .privateUse, .surrogate,
+            ]
+            .contains(scalar.properties.generalCategory):
                 quoted += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
             default: quoted.unicodeScalars.append(scalar)
             }

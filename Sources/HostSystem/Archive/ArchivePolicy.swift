@@ -16,10 +16,13 @@ public struct ArchivePolicy: Sendable {
     /// One GNU long name or pax header.
     public var maxExtensionBytes: Int
 
-    public init(stripComponents: Int = 0, maxEntries: Int = 200_000, maxUnpackedBytes: Int64 = 2 << 30,
-                maxDecompressedBytes: Int64 = 3 << 30, maxExtensionBytes: Int = 64 << 10) {
-        precondition(stripComponents >= 0 && maxEntries >= 0 && maxUnpackedBytes >= 0
-                     && maxDecompressedBytes >= 0 && maxExtensionBytes >= 0)
+    public init(
+        stripComponents: Int = 0, maxEntries: Int = 200_000, maxUnpackedBytes: Int64 = 2 << 30,
+        maxDecompressedBytes: Int64 = 3 << 30, maxExtensionBytes: Int = 64 << 10
+    ) {
+        precondition(
+            stripComponents >= 0 && maxEntries >= 0 && maxUnpackedBytes >= 0
+                && maxDecompressedBytes >= 0 && maxExtensionBytes >= 0)
         self.stripComponents = stripComponents
         self.maxEntries = maxEntries
         self.maxUnpackedBytes = maxUnpackedBytes

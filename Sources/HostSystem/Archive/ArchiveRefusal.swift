@@ -44,7 +44,8 @@ public enum ArchiveRefusal: Error, Equatable, Sendable, CustomStringConvertible 
         case .underNonDirectory(let parent): return "lies under \(parent.quotedForMessage), which is not a directory in the archive"
         case .unsupportedType(let type): return "is a \(type), which a release tarball never contains"
         case .unsafeSymlinkTarget(let target, let why): return "is a symlink to \(target.quotedForMessage), which \(why)"
-        case .hardLinkTargetNotAnEarlierFile(let target): return "is a hard link to \(target.quotedForMessage), which is not a regular file earlier in the archive"
+        case .hardLinkTargetNotAnEarlierFile(let target):
+            return "is a hard link to \(target.quotedForMessage), which is not a regular file earlier in the archive"
         case .tooManyEntries(let limit): return "passes the limit of \(limit) entries"
         case .unpackedSizeLimit(let limit): return "takes the files past the limit of \(limit) unpacked bytes"
         }

@@ -113,8 +113,9 @@ public final class MemberVetting {
     private func hardLinkTarget(_ target: String) throws(ArchiveRefusal) -> ArchivePath {
         let refusal = ArchiveRefusal.hardLinkTargetNotAnEarlierFile(target)
         guard let name = try? ArchivePath.components(of: target), !name.trailingSlash,
-              name.components.count > policy.stripComponents,
-              name.components.prefix(policy.stripComponents).elementsEqual(topFolder, by: Self.sameBytes) else { throw refusal }
+            name.components.count > policy.stripComponents,
+            name.components.prefix(policy.stripComponents).elementsEqual(topFolder, by: Self.sameBytes)
+        else { throw refusal }
         let path = ArchivePath(checked: name.components[policy.stripComponents...])
         guard tree.kind(of: path) == .file else { throw refusal }
         return path

@@ -145,8 +145,9 @@ public final class TarReader {
         let isZero = block.allSatisfy { $0 == 0 }
         if case .secondZeroBlock = phase {
             guard isZero else {
-                throw ArchiveError.malformed(member: nil, offset: headerOffset - Int64(TarHeader.blockSize),
-                                             reason: "a single zero block inside the archive (only two in a row end it)")
+                throw ArchiveError.malformed(
+                    member: nil, offset: headerOffset - Int64(TarHeader.blockSize),
+                    reason: "a single zero block inside the archive (only two in a row end it)")
             }
             phase = .ended
             try events(.end)
@@ -173,12 +174,13 @@ public final class TarReader {
         switch header.typeflag {
         case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
             let kind = header.typeflag
-            let repeated = switch kind {
-            case UInt8(ascii: "L"): pending.longName != nil
-            case UInt8(ascii: "K"): pending.longLinkName != nil
-            case UInt8(ascii: "x"): pending.pax != nil
-            default: pending.offset != nil  // a global header between a member's extensions and its header
-            }
+            let repeated =
+                switch kind {
+                case UInt8(ascii: "L"): pending.longName != nil
+                case UInt8(ascii: "K"): pending.longLinkName != nil
+                case UInt8(ascii: "x"): pending.pax != nil
+                default: pending.offset != nil  // a global header between a member's extensions and its header
+                }
             guard !repeated else { throw malformed("extension header of type '\(Character(Unicode.Scalar(kind)))' repeated or out of place") }
             guard header.size <= Int64(maxExtensionBytes) else {
                 throw malformed("extension header of \(header.size) bytes is over the \(maxExtensionBytes)-byte limit")
@@ -212,8 +214,10 @@ public final class TarReader {
         }
     }
 
-    private func memberHeader(_ header: TarHeader, at headerOffset: Int64, _ malformed: (String) -> ArchiveError,
-                              _ events: (TarEvent) throws -> Void) throws {
+    private func memberHeader(
+        _ header: TarHeader, at headerOffset: Int64, _ malformed: (String) -> ArchiveError,
+        _ events: (TarEvent) throws -> Void
+    ) throws {
         let extensions = pending
         pending = Pending()
         let nameBytes = extensions.pax?.path ?? extensions.longName ?? header.name
@@ -226,8 +230,9 @@ public final class TarReader {
         let size = extensions.pax?.size ?? header.size
         guard type.carriesData || size == 0 else { throw malformed("a \(type) with a size of \(size) bytes") }
 
-        let member = TarMember(path: path, type: type, mode: header.mode, size: size, linkTarget: linkTarget,
-                               offset: extensions.offset ?? headerOffset)
+        let member = TarMember(
+            path: path, type: type, mode: header.mode, size: size, linkTarget: linkTarget,
+            offset: extensions.offset ?? headerOffset)
         try events(.member(member))
         if size > 0 {
             current = member

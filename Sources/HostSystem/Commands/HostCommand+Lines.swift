@@ -9,14 +9,18 @@ extension HostCommand {
     /// `lineLimit` bytes is cut there (the rest of it is dropped). Throws
     /// `Failure` as `run()` does, with the last `outputLimit` bytes of
     /// standard error as its output.
-    public func runLines(lineLimit: Int = 64 * 1024, line: @escaping @Sendable (String) -> Void,
-                         errorLine: @escaping @Sendable (String) -> Void) async throws(Failure) {
+    public func runLines(
+        lineLimit: Int = 64 * 1024, line: @escaping @Sendable (String) -> Void,
+        errorLine: @escaping @Sendable (String) -> Void
+    ) async throws(Failure) {
         precondition(lineLimit > 0, "a line holds at least one byte")
         try await withDeadline { try await self.executeLines(lineLimit: lineLimit, line: line, errorLine: errorLine) }
     }
 
-    private func executeLines(lineLimit: Int, line: @escaping @Sendable (String) -> Void,
-                              errorLine: @escaping @Sendable (String) -> Void) async throws {
+    private func executeLines(
+        lineLimit: Int, line: @escaping @Sendable (String) -> Void,
+        errorLine: @escaping @Sendable (String) -> Void
+    ) async throws {
         let launch = self.launch()
         let limit = outputLimit
         let result = try await Subprocess.run(

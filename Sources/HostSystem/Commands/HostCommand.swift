@@ -1,6 +1,6 @@
+import Glibc
 import Subprocess
 import SystemPackage
-import Glibc
 
 /// Runs one of the distribution's tools (useradd, sshd -t, apt-get ...) the
 /// way a root daemon must: with a deadline after which the command and
@@ -36,9 +36,11 @@ public struct HostCommand: Sendable {
         }
     }
 
-    public init(_ arguments: [String], environment: [String: String] = [:], user: UserIdentity? = nil,
-                input: [UInt8] = [], deadline: Duration = .seconds(60), outputLimit: Int = 64 * 1024,
-                heartbeat: Heartbeat? = nil) {
+    public init(
+        _ arguments: [String], environment: [String: String] = [:], user: UserIdentity? = nil,
+        input: [UInt8] = [], deadline: Duration = .seconds(60), outputLimit: Int = 64 * 1024,
+        heartbeat: Heartbeat? = nil
+    ) {
         precondition(!arguments.isEmpty, "a command needs a program")
         self.arguments = arguments
         self.environment = environment
@@ -169,8 +171,11 @@ public struct HostCommand: Sendable {
             // reach every thread, can wait for ever on threads the child does
             // not have. Without a user the command is started by posix_spawn.
             let groups = user.groups.map(String.init).joined(separator: ",")
-            command = ["setpriv", "--reuid=\(user.uid)", "--regid=\(user.gid)",
-                       groups.isEmpty ? "--clear-groups" : "--groups=\(groups)", "--"] + arguments
+            command =
+                [
+                    "setpriv", "--reuid=\(user.uid)", "--regid=\(user.gid)",
+                    groups.isEmpty ? "--clear-groups" : "--groups=\(groups)", "--",
+                ] + arguments
             env["HOME"] = user.home
             env["USER"] = user.name
             env["LOGNAME"] = user.name
@@ -181,8 +186,9 @@ public struct HostCommand: Sendable {
         var workingDirectory = "/"
         if let home = user?.home, stat(home, &info) == 0 { workingDirectory = home }
         let executable: Executable = command[0].contains("/") ? .path(FilePath(command[0])) : .name(command[0])
-        return Launch(executable: executable, arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
-                      workingDirectory: FilePath(workingDirectory), options: options)
+        return Launch(
+            executable: executable, arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
+            workingDirectory: FilePath(workingDirectory), options: options)
     }
 
     /// Throws `Failure` unless the command exited with 0.

@@ -13,8 +13,10 @@ public struct EnvironmentFile: Equatable, Sendable {
 
     public mutating func set(_ name: String, _ value: String) throws(ConfigValueError) {
         guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
-              name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
-                  || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) })
+            name.utf8.allSatisfy({
+                $0 == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+            })
         else { throw ConfigValueError(key: name, reason: "it is not a variable name") }
         try ConfigValue.check(value, for: name)
         entries.removeAll { $0.name == name }

@@ -68,8 +68,9 @@ public final class Directory: @unchecked Sendable {  // the descriptor never cha
             let trusted = try current.isTrusted()
             let sticky = try current.isStickyRootFolder()
             guard trusted || sticky else {
-                throw SystemError("use", current.path, code: EPERM,
-                                  reason: "it is writable by users other than root, so it cannot hold the daemon's files")
+                throw SystemError(
+                    "use", current.path, code: EPERM,
+                    reason: "it is writable by users other than root, so it cannot hold the daemon's files")
             }
         }
         return current
@@ -227,8 +228,10 @@ public final class Directory: @unchecked Sendable {  // the descriptor never cha
     /// fsync'ed. An existing `name` that is a link is replaced, never
     /// written through.
     @discardableResult
-    public func writeFile(_ name: String, _ contents: some Collection<UInt8>, mode: mode_t = 0o644,
-                          owner: Ownership? = nil) throws(SystemError) -> Bool {
+    public func writeFile(
+        _ name: String, _ contents: some Collection<UInt8>, mode: mode_t = 0o644,
+        owner: Ownership? = nil
+    ) throws(SystemError) -> Bool {
         let bytes = Array(contents)
         if try holds(name, bytes, mode: mode, owner: owner ?? .root) { return false }
         let file = try createTemporary(beside: name, mode: mode, owner: owner)
@@ -371,7 +374,8 @@ public final class Directory: @unchecked Sendable {  // the descriptor never cha
 
     private func holds(_ name: String, _ bytes: [UInt8], mode: mode_t, owner: Ownership) throws(SystemError) -> Bool {
         guard let info = try status(name), info.kind == .regular, info.permissions == mode, info.owner == owner,
-              info.size == Int64(bytes.count) else { return false }
+            info.size == Int64(bytes.count)
+        else { return false }
         return try readFile(name, limit: max(bytes.count, 1)) == bytes
     }
 
@@ -379,7 +383,7 @@ public final class Directory: @unchecked Sendable {  // the descriptor never cha
         for _ in 0..<8 {
             do throws(SystemError) {
                 return try createFile(Self.temporaryName(for: name), mode: mode, owner: owner)
-            } catch where error.code == EEXIST {
+            } catch  where error.code == EEXIST {
                 continue  // someone took the name: take another
             }
         }
@@ -394,7 +398,8 @@ public final class Directory: @unchecked Sendable {  // the descriptor never cha
     /// One path component: not empty, not "." or "..", no "/" or NUL.
     static func checkName(_ name: String, in directory: Directory) throws(SystemError) {
         guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")), !name.utf8.contains(0),
-              name.utf8.count <= 255 else {
+            name.utf8.count <= 255
+        else {
             throw SystemError("use", directory.childPath(name), code: EINVAL, reason: "it is not a single file name")
         }
     }

@@ -10,7 +10,8 @@ public enum ExecutableFormat: Equatable, Sendable {
 
     public init(prefix bytes: [UInt8]) {
         if bytes.count >= 20, bytes[0] == 0x7F, bytes[1] == UInt8(ascii: "E"), bytes[2] == UInt8(ascii: "L"),
-           bytes[3] == UInt8(ascii: "F") {
+            bytes[3] == UInt8(ascii: "F")
+        {
             // e_machine is at offset 18, in the byte order EI_DATA (byte 5) names.
             let machine = bytes[5] == 2 ? UInt16(bytes[18]) << 8 | UInt16(bytes[19]) : UInt16(bytes[19]) << 8 | UInt16(bytes[18])
             self = .elf(machine: machine)

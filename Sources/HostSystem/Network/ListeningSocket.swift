@@ -23,7 +23,8 @@ public final class ListeningSocket: Sendable {  // the descriptor never changes;
         var on: Int32 = 1, off: Int32 = 0
         let optionLength = socklen_t(MemoryLayout<Int32>.size)
         guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, optionLength) == 0,
-              setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &off, optionLength) == 0 else {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &off, optionLength) == 0
+        else {
             let error = SystemError("set socket options for", what)
             close(fd)
             throw error

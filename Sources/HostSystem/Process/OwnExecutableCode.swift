@@ -35,7 +35,8 @@ public enum OwnExecutableCode {
         guard fields[5].drop(while: { $0 == " " }) == executable else { return nil }
         let bounds = fields[0].split(separator: "-")
         guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16),
-              start < end else { return nil }
+            start < end
+        else { return nil }
         return (start, end)
     }
 
