@@ -27,14 +27,16 @@ let package = Package(
         .systemLibrary(
             name: "CSystemd", pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // dlopen() and dlsym() for the three loaders below.
+        .target(name: "CDynamicLibrary", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CCurl", dependencies: ["CDynamicLibrary"]),
         // zlib, dlopen'ed like libcurl: <zlib.h> at build time only.
-        .target(name: "CZlib", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CZlib", dependencies: ["CDynamicLibrary"]),
         .target(name: "CGlibcCompat"),
         .target(name: "CLinuxExtensions"),
         // libcrypto, dlopen'ed like libcurl (only a process that hashes maps
         // it): <openssl/evp.h> (libssl-dev, openssl-devel) at build time only.
-        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CCrypto", dependencies: ["CDynamicLibrary"]),
 
         .target(name: "WorkspaceSpec"),
         // The seven distributions and their families' facts, for both

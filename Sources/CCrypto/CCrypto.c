@@ -1,7 +1,6 @@
 #include "CCrypto.h"
-#include <dlfcn.h>
+#include "CDynamicLibrary.h"
 #include <pthread.h>
-#include <stdio.h>
 
 // The subset of libcrypto the project uses, filled by dlsym().
 static struct {
@@ -20,31 +19,18 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_status = -1;
 static char load_error[512];
 
-#define RESOLVE(field, symbol)                                                 \
-    do {                                                                       \
-        *(void **)(&lib.field) = dlsym(handle, symbol);                        \
-        if (!lib.field) {                                                      \
-            snprintf(load_error, sizeof load_error,                            \
-                     "libcrypto.so.3 has no symbol %s", symbol);               \
-            return;                                                            \
-        }                                                                      \
-    } while (0)
-
 static void load(void) {
-    void *handle = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "%s", why ? why : "dlopen(libcrypto.so.3) failed");
-        return;
-    }
-    RESOLVE(md_ctx_new, "EVP_MD_CTX_new");
-    RESOLVE(md_ctx_free, "EVP_MD_CTX_free");
-    RESOLVE(sha256, "EVP_sha256");
-    RESOLVE(sha1, "EVP_sha1");
-    RESOLVE(digest_init_ex, "EVP_DigestInit_ex");
-    RESOLVE(digest_update, "EVP_DigestUpdate");
-    RESOLVE(digest_final_ex, "EVP_DigestFinal_ex");
-    RESOLVE(digest, "EVP_Digest");
+    const cdl_symbol symbols[] = {
+        {"EVP_MD_CTX_new", (void **)&lib.md_ctx_new},
+        {"EVP_MD_CTX_free", (void **)&lib.md_ctx_free},
+        {"EVP_sha256", (void **)&lib.sha256},
+        {"EVP_sha1", (void **)&lib.sha1},
+        {"EVP_DigestInit_ex", (void **)&lib.digest_init_ex},
+        {"EVP_DigestUpdate", (void **)&lib.digest_update},
+        {"EVP_DigestFinal_ex", (void **)&lib.digest_final_ex},
+        {"EVP_Digest", (void **)&lib.digest},
+    };
+    if (cdl_open("libcrypto.so.3", symbols, sizeof symbols / sizeof *symbols, load_error, sizeof load_error) != 0) return;
     load_status = 0;
 }
 

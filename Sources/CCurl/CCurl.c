@@ -2,7 +2,7 @@
 // ones older libcurl knows: they are the fallback, without the warning.
 #define CURL_DISABLE_DEPRECATION 1
 #include "CCurl.h"
-#include <dlfcn.h>
+#include "CDynamicLibrary.h"
 #include <pthread.h>
 #include <stdio.h>
 
@@ -24,33 +24,20 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_status = -1;
 static char load_error[512];
 
-#define RESOLVE(field, symbol)                                                 \
-    do {                                                                       \
-        *(void **)(&lib.field) = dlsym(handle, symbol);                        \
-        if (!lib.field) {                                                      \
-            snprintf(load_error, sizeof load_error,                            \
-                     "libcurl.so.4 has no symbol %s", symbol);                 \
-            return;                                                            \
-        }                                                                      \
-    } while (0)
-
 static void load(void) {
-    void *handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "%s", why ? why : "dlopen(libcurl.so.4) failed");
-        return;
-    }
-    RESOLVE(global_init, "curl_global_init");
-    RESOLVE(version, "curl_version");
-    RESOLVE(easy_init, "curl_easy_init");
-    RESOLVE(easy_cleanup, "curl_easy_cleanup");
-    RESOLVE(easy_perform, "curl_easy_perform");
-    RESOLVE(easy_strerror, "curl_easy_strerror");
-    RESOLVE(easy_setopt, "curl_easy_setopt");
-    RESOLVE(easy_getinfo, "curl_easy_getinfo");
-    RESOLVE(slist_append, "curl_slist_append");
-    RESOLVE(slist_free_all, "curl_slist_free_all");
+    const cdl_symbol symbols[] = {
+        {"curl_global_init", (void **)&lib.global_init},
+        {"curl_version", (void **)&lib.version},
+        {"curl_easy_init", (void **)&lib.easy_init},
+        {"curl_easy_cleanup", (void **)&lib.easy_cleanup},
+        {"curl_easy_perform", (void **)&lib.easy_perform},
+        {"curl_easy_strerror", (void **)&lib.easy_strerror},
+        {"curl_easy_setopt", (void **)&lib.easy_setopt},
+        {"curl_easy_getinfo", (void **)&lib.easy_getinfo},
+        {"curl_slist_append", (void **)&lib.slist_append},
+        {"curl_slist_free_all", (void **)&lib.slist_free_all},
+    };
+    if (cdl_open("libcurl.so.4", symbols, sizeof symbols / sizeof *symbols, load_error, sizeof load_error) != 0) return;
     // Not thread-safe in older libcurl, hence inside the once-block.
     CURLcode code = lib.global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) {

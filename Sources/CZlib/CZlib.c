@@ -1,7 +1,6 @@
 #include "CZlib.h"
-#include <dlfcn.h>
+#include "CDynamicLibrary.h"
 #include <pthread.h>
-#include <stdio.h>
 
 // The subset of zlib the daemon uses, filled by dlsym().
 static struct {
@@ -16,28 +15,15 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_status = -1;
 static char load_error[512];
 
-#define RESOLVE(field, symbol)                                                 \
-    do {                                                                       \
-        *(void **)(&lib.field) = dlsym(handle, symbol);                        \
-        if (!lib.field) {                                                      \
-            snprintf(load_error, sizeof load_error,                            \
-                     "libz.so.1 has no symbol %s", symbol);                    \
-            return;                                                            \
-        }                                                                      \
-    } while (0)
-
 static void load(void) {
-    void *handle = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "%s", why ? why : "dlopen(libz.so.1) failed");
-        return;
-    }
-    RESOLVE(version, "zlibVersion");
-    RESOLVE(inflate_init2_, "inflateInit2_");
-    RESOLVE(inflate, "inflate");
-    RESOLVE(inflate_reset, "inflateReset");
-    RESOLVE(inflate_end, "inflateEnd");
+    const cdl_symbol symbols[] = {
+        {"zlibVersion", (void **)&lib.version},
+        {"inflateInit2_", (void **)&lib.inflate_init2_},
+        {"inflate", (void **)&lib.inflate},
+        {"inflateReset", (void **)&lib.inflate_reset},
+        {"inflateEnd", (void **)&lib.inflate_end},
+    };
+    if (cdl_open("libz.so.1", symbols, sizeof symbols / sizeof *symbols, load_error, sizeof load_error) != 0) return;
     load_status = 0;
 }
 

@@ -240,7 +240,7 @@ public final class Directory: @unchecked Sendable {  // the descriptor never cha
             try file.sync()
             try rename(file.name, to: name)
         } catch {
-            try? remove(file.name)
+            _ = try? remove(file.name)
             throw error
         }
         try sync()
@@ -344,7 +344,7 @@ public final class Directory: @unchecked Sendable {  // the descriptor never cha
         let temporary = Self.temporaryName(for: name)
         guard symlinkat(target, descriptor, temporary) == 0 else { throw SystemError("create link", childPath(temporary)) }
         do throws(SystemError) { try rename(temporary, to: name) } catch {
-            try? remove(temporary)
+            _ = try? remove(temporary)
             throw error
         }
         try sync()
