@@ -145,7 +145,9 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
         sending: while !Task.isCancelled {
             if batch.isEmpty {
                 guard await waitForLines() else { break }
-                try? await Task.sleep(for: limits.batchWindow)
+                // The first call goes at once: the agent waits for Coder's
+                // first answer to its token. Later lines gather for a window.
+                if sender.registered { try? await Task.sleep(for: limits.batchWindow) }
                 batch = state.withLock { $0.queue.take(limits.batchLines) }
                 if batch.isEmpty { continue }
             }
