@@ -79,16 +79,16 @@ public enum FetchError: Error, Equatable, Sendable, Codable, CustomStringConvert
             return "cannot load libcrypto.so.3 (\(reason)); install libssl3 (Debian, Ubuntu), "
                 + "openssl-libs (Fedora, EL) or openssl / openssl-3 (Arch)"
         case let .httpStatus(status, url, attempts):
-            return "GET \(url) answered HTTP \(status) \(Self.reason(status))\(Self.after(attempts)); "
+            return "GET \(shownURL(url)) answered HTTP \(status) \(Self.reason(status))\(Self.after(attempts)); "
                 + Self.advice(status)
         case let .timedOut(url, detail, attempts):
-            return "GET \(url) timed out\(Self.after(attempts)): \(detail); "
+            return "GET \(shownURL(url)) timed out\(Self.after(attempts)): \(detail); "
                 + "check the network path and proxy settings, or raise the timeouts"
         case let .transfer(url, code, detail, attempts):
-            return "GET \(url) failed\(Self.after(attempts)): \(detail) (curl error \(code)); "
+            return "GET \(shownURL(url)) failed\(Self.after(attempts)): \(detail) (curl error \(code)); "
                 + Self.advice(curlCode: code)
         case let .checksumMismatch(url, expected, actual):
-            return "SHA-256 mismatch for \(url): expected \(expected), got \(actual); the file was not "
+            return "SHA-256 mismatch for \(shownURL(url)): expected \(expected), got \(actual); the file was not "
                 + "installed and will not be fetched again as is: fix the expected checksum "
                 + "(codeServer.sha256 in the spec) or the URL, so that they name the same file"
         case let .file(operation, path, code):
@@ -96,16 +96,16 @@ public enum FetchError: Error, Equatable, Sendable, Codable, CustomStringConvert
         case let .invalidRequest(reason):
             return "invalid download request: \(reason)"
         case let .tooLarge(url, limit):
-            return "GET \(url): the file is larger than the limit of \(limit) bytes; nothing was installed: "
+            return "GET \(shownURL(url)): the file is larger than the limit of \(limit) bytes; nothing was installed: "
                 + "check the URL, or raise the limit if the file really is that large"
         case let .redirectRefused(from, to):
-            return "GET \(from) redirected to \(to), which is refused: redirects are followed only to "
+            return "GET \(shownURL(from)) redirected to \(shownURL(to)), which is refused: redirects are followed only to "
                 + "http or https and never from https to http; fix the URL or the server's redirect"
         case let .refused(url, reason):
-            return "GET \(url) sent a file that was refused: \(reason); the previous file was kept: "
+            return "GET \(shownURL(url)) sent a file that was refused: \(reason); the previous file was kept: "
                 + "check what the server sends at this URL (an error page instead of the file?)"
         case let .invalidResponse(url, detail, attempts):
-            return "GET \(url) sent an invalid response\(Self.after(attempts)): \(detail); "
+            return "GET \(shownURL(url)) sent an invalid response\(Self.after(attempts)): \(detail); "
                 + "the server or a proxy in between is faulty"
         }
     }

@@ -107,9 +107,7 @@ public struct DownloadService: Sendable {
 
     /// A URL for people and logs: without its query or fragment, which may
     /// carry a signed URL's credentials.
-    static func shown(_ url: String) -> String {
-        String(url.prefix { $0 != "?" && $0 != "#" })
-    }
+    static func shown(_ url: String) -> String { shownURL(url) }
 
     static func host(of url: String) -> String {
         let afterScheme = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
