@@ -78,7 +78,7 @@ struct CoderAgentLogAPI: Sendable {
             case 413: return .closed("Coder keeps no more logs for this agent (HTTP 413: \(said))")
             case 300...399:
                 return .closed(
-                    "\(host) redirects the agent API to \(DownloadService.shown(response.location ?? "?")) (HTTP \(response.status)): "
+                    "\(host) redirects the agent API to \(shownURL(response.location ?? "?")) (HTTP \(response.status)): "
                         + "set coder.agentURL to where it leads")
             default: return .failed("\(host) answered HTTP \(response.status): \(said)")
             }

@@ -117,7 +117,7 @@ public struct CodeServerComponent: Component {
             throw error
         }
         guard try Self.holdsRelease(root, stagingName) else {
-            throw ComponentError(.configuration, "\(DownloadService.shown(url)) has no bin/code-server inside; check codeServer.downloadURL")
+            throw ComponentError(.configuration, "\(shownURL(url)) has no bin/code-server inside; check codeServer.downloadURL")
         }
         try root.child(stagingName).setAttributes(mode: 0o755)
         try root.rename(stagingName, to: releaseName)

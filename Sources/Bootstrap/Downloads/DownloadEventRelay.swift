@@ -18,7 +18,7 @@ struct DownloadEventRelay: Sendable {
 
     init(what: String, url: String, events: ComponentEvents) {
         self.what = what
-        self.url = DownloadService.shown(url)
+        self.url = shownURL(url)
         host = DownloadService.host(of: url)
         self.events = events
         began = clock.now

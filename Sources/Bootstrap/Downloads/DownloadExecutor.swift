@@ -32,7 +32,7 @@ struct DownloadExecutor: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as ArchiveError {
-            throw DownloadFailure(.configuration, "the tarball from \(DownloadService.shown(job.url)) cannot be installed: \(error)")
+            throw DownloadFailure(.configuration, "the tarball from \(shownURL(job.url)) cannot be installed: \(error)")
         } catch let error as FetchError {
             throw DownloadFailure(
                 DownloadFailure.Fault(DownloadService.kind(of: error)),

@@ -105,10 +105,6 @@ public struct DownloadService: Sendable {
         error.isServerFault ? .server : error.isLocal ? .local : .configuration
     }
 
-    /// A URL for people and logs: without its query or fragment, which may
-    /// carry a signed URL's credentials.
-    static func shown(_ url: String) -> String { shownURL(url) }
-
     static func host(of url: String) -> String {
         let afterScheme = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
         return afterScheme.map(String.init) ?? url

@@ -1,3 +1,4 @@
+import Fetch
 import HostSystem
 
 /// The check a downloaded program passes before it replaces the one that
@@ -12,7 +13,7 @@ struct ProgramCheck: Sendable {
     /// Checks the complete file at `path`, downloaded from `url`.
     func check(_ path: String, from url: String) async throws {
         guard let user = UserIdentity.lookup(userName) else {
-            throw ComponentError(.configuration, "the user \(userName) that checks the program from \(DownloadService.shown(url)) does not exist")
+            throw ComponentError(.configuration, "the user \(userName) that checks the program from \(shownURL(url)) does not exist")
         }
         guard user.uid != 0 else {
             throw ComponentError(.configuration, "a downloaded program is never run as root (user \(userName)) to check it")
@@ -24,19 +25,19 @@ struct ProgramCheck: Sendable {
             let start = String(decoding: head.prefix(40).map { $0 < 0x20 || $0 > 0x7E ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
             throw ComponentError(
                 .server,
-                "\(DownloadService.shown(url)) did not send a program for this machine (it starts \"\(start)\"); "
+                "\(shownURL(url)) did not send a program for this machine (it starts \"\(start)\"); "
                     + "check the URL and that the server serves that program there")
         }
         let version: String
         do {
             version = try await HostCommand([path, "--version"], user: user, deadline: .seconds(15), outputLimit: 4096).run()
         } catch {
-            throw ComponentError(.server, "the program from \(DownloadService.shown(url)) does not run: \(error)")
+            throw ComponentError(.server, "the program from \(shownURL(url)) does not run: \(error)")
         }
         guard version.contains(expectVersionContaining) else {
             throw ComponentError(
                 .server,
-                "\(DownloadService.shown(url)) is not the program expected (`--version` printed "
+                "\(shownURL(url)) is not the program expected (`--version` printed "
                     + "\"\(version.prefix(60))\", without \"\(expectVersionContaining)\"); check the URL")
         }
     }
