@@ -14,6 +14,7 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
     public let unit: String?
     public let needs: Set<ComponentName>
     public let bootUnits: [String]
+    public let afterUnits: [String]
     private let units: FakeUnits<C>
     private let outcomes: Mutex<[Outcome]>
     private let convergeCount = Mutex(0)
@@ -21,12 +22,13 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
 
     public init(
         _ name: ComponentName, unit: String?, needs: Set<ComponentName> = [], bootUnits: [String] = [],
-        units: FakeUnits<C>, outcomes: [Outcome] = [.converged(changed: false)]
+        afterUnits: [String] = [], units: FakeUnits<C>, outcomes: [Outcome] = [.converged(changed: false)]
     ) {
         self.name = name
         self.unit = unit
         self.needs = needs
         self.bootUnits = bootUnits
+        self.afterUnits = afterUnits
         self.units = units
         self.outcomes = Mutex(outcomes)
     }

@@ -173,6 +173,21 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(dependent.converges, 1)
     }
 
+    func testAComponentOrderedAfterABootUnitConvergesOnlyOnceThatUnitIsActive() async {
+        let ssh = FakeComponent(.ssh, unit: "ssh.service", afterUnits: ["sysinit.target"], units: units)
+        let (events, task) = start(ssh)
+        await events.wait { if case .progress(let line) = $0.event { line.contains("sysinit.target") } else { false } }
+        // The polls go on (each moves the virtual clock): five minutes of them, and still nothing converges.
+        let asked = clock.now
+        while asked.duration(to: clock.now) < .seconds(300) { await Task.yield() }
+        XCTAssertEqual(ssh.converges, 0, "nothing converges while cloud-init's init stage is not over")
+        try? await units.start("sysinit.target")
+        await events.wait { $0.event == .healthy(first: true) }
+        task.cancel()
+        await task.value
+        XCTAssertEqual(ssh.converges, 1)
+    }
+
     func testAfterReadyWorkRunsOnceAfterTheFirstHealthyProbe() async {
         units.script(unit, .healthy)
         let component = component()

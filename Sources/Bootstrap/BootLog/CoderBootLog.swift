@@ -188,6 +188,8 @@ public final class CoderBootLog: ComponentEventSink, Sendable {
             let reply = await api.registerSource(id: sourceID)
             guard reply == .accepted else { return handle(reply, lines: batch.count, &sender) }
             sender.registered = true
+            // The registration is a call with the agent token: Coder has taken it.
+            verdict.accept()
         }
         return handle(await api.send(batch, source: sourceID), lines: batch.count, &sender)
     }

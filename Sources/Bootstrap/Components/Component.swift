@@ -11,6 +11,13 @@ public protocol Component: Sendable {
     /// Components that must be ready before this one converges; until then
     /// it is `pending`.
     var needs: Set<ComponentName> { get }
+    /// Units that must be active before it converges, as `After=` and
+    /// `Requires=` would order a unit. The daemon starts before cloud-init's
+    /// init stage (`DefaultDependencies=no`, so that a warm boot brings
+    /// code-server up at once); what that stage also configures (sshd and
+    /// its host keys, packages) waits for `sysinit.target`, which
+    /// cloud-init.service is ordered before.
+    var afterUnits: [String] { get }
     /// Base units it enables once converged, so they start at boot even
     /// without the daemon (`ssh.service`, `docker.socket`).
     var bootUnits: [String] { get }
@@ -43,6 +50,7 @@ public protocol Component: Sendable {
 extension Component {
     public var needs: Set<ComponentName> { [] }
     public var bootUnits: [String] { [] }
+    public var afterUnits: [String] { [] }
     public var usesSecrets: Bool { false }
     public func afterReady(_ context: ComponentContext) async {}
     public func prepareStart(_ context: ComponentContext) async throws {}

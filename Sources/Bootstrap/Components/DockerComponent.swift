@@ -12,6 +12,9 @@ public struct DockerComponent: Component {
     public let name = ComponentName.docker
     public let unit: String? = "docker.service"
     public let bootUnits = ["docker.socket", "docker.service"]
+    /// Installing it needs the network and the package manager, which
+    /// cloud-init's init stage brings up (and may use) first.
+    public let afterUnits = ["sysinit.target"]
     static let socketPath = "/run/docker.sock"
     let settings: DockerSettings
 

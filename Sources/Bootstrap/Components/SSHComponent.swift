@@ -11,6 +11,8 @@ public struct SSHComponent: Component {
     public let name = ComponentName.ssh
     public let unit: String?
     public var bootUnits: [String] { [unit!] }
+    /// cloud-init's init stage writes sshd's host keys and config on a new instance.
+    public let afterUnits = ["sysinit.target"]
     let settings: SSHSettings
     let user: WorkspaceUser
 

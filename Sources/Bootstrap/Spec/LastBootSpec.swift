@@ -8,8 +8,9 @@ import Foundation
 #endif
 
 /// The last boot's spec, kept under /var/lib WITHOUT its token, so that a
-/// warm boot can start everything that needs no secret (code-server, ssh,
-/// docker, the user) before cloud-init has delivered this boot's spec. The
+/// warm boot can start what needs no secret (the user, code-server; ssh and
+/// docker once cloud-init's init stage is over, see `Component.afterUnits`)
+/// before cloud-init has delivered this boot's spec. The
 /// components that use the token (`Component.usesSecrets`) are never
 /// started from it: they wait for this boot's spec, so the token in force
 /// is always this boot's.

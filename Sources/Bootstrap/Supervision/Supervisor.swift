@@ -74,6 +74,7 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     private func supervise(onFirstReady: @Sendable () -> Void) async throws {
+        try await waitForUnits()
         try await waitForNeeds()
         var progress = Progress()
         while true {
@@ -106,6 +107,27 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
                 let delay = policy.serverRetry.delay(after: progress.systemdFaultsInARow, random: random())
                 record(.waiting(reason: "systemd: \(error)", retryIn: delay, attempt: progress.systemdFaultsInARow))
                 try await sleep(delay)
+            }
+        }
+    }
+
+    // MARK: Ordering
+
+    /// Until every unit in `afterUnits` is active. Polled (20 ms, growing to
+    /// 200 ms) only at boot, before cloud-init's init stage is over; once a
+    /// unit is active it is never asked again.
+    private func waitForUnits() async throws {
+        var interval = Duration.milliseconds(20)
+        for unit in component.afterUnits {
+            var told = false
+            while (try? await units.activeState(of: unit)) != .active {
+                if !told {
+                    record(.progress("waiting for \(unit) (cloud-init's init stage) before changing what it also configures"))
+                    told = true
+                }
+                liveness?.release(name)  // waiting on the boot is not being stuck
+                try await clock.sleep(for: interval)
+                interval = min(interval * 2, .milliseconds(200))
             }
         }
     }
