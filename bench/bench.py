@@ -114,8 +114,10 @@ def main():
         print("\ndownloads vs the curl CLI: 1 GiB on loopback, no rate limit, into tmpfs")
         result["downloads"] = download_vs_curl.run(log=lambda text: print(text, flush=True))
         for name, m in result["downloads"]["medians"].items():
+            like = f", {m['speed_of_curl_and_openssl']:.2f}x curl + openssl dgst" if "speed_of_curl_and_openssl" in m else ""
             print(f"  {name:<24} {m['wall_s']:6.2f} s wall ({m['wall_ratio_to_curl']:.2f}x curl)  "
-                  f"{m['cpu_s']:6.2f} s CPU ({m['cpu_ratio_to_curl']:.2f}x curl)  {m['mib_per_s']} MiB/s")
+                  f"{m['cpu_s']:6.2f} s CPU ({m['cpu_ratio_to_curl']:.2f}x curl)  {m['mib_per_s']} MiB/s"
+                  f"  speed {m['speed_of_curl']:.2f}x curl{like}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
     print(f"\nwrote {args.json.relative_to(REPO) if args.json.is_relative_to(REPO) else args.json}")

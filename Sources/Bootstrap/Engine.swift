@@ -34,10 +34,18 @@ public struct Engine: Sendable {
         let host = HostDetection.current()
         if let note = host.note { logger.warning("\(note)", metadata: ["stage": "host"]) }
         let notifier = Notifier()
+        // The boot log's first call and the agent binary's revalidation are on the way to READY=1.
+        let spares = spec.coder == nil ? nil : SpareFetchWorkers(executable: DownloadService.Runner.ownExecutablePath, logger: logger)
         let board = StatusBoard(
             spec: spec, specPath: specPath, host: host, notifier: notifier, statusFile: paths.statusFile, logger: logger,
-            readySent: { [logger] in Self.dropStartUpCode(logger: logger) })
-        defer { board.stopping() }
+            readySent: { [logger] in
+                spares?.dismiss()
+                Self.dropStartUpCode(logger: logger)
+            })
+        defer {
+            spares?.dismiss()
+            board.stopping()
+        }
         for (stage, duration) in earlierStages { board.recordStage(stage, duration) }
         if !bootSpecPending { saveForTheNextBoot(spec) }
         let server = try ReadinessServer(port: spec.readiness.port, router: ReadinessRoutes.router(board))
@@ -56,11 +64,12 @@ public struct Engine: Sendable {
             group.addTask {
                 var spec = self.spec
                 if bootSpecPending {
-                    spec = try await superviseUntilTheBootSpecArrives(host: host, board: board, units: units, clock: clock, liveness: liveness)
+                    spec = try await superviseUntilTheBootSpecArrives(
+                        host: host, board: board, units: units, clock: clock, liveness: liveness, spares: spares)
                 }
                 // The boot log on Coder's workspace page hears every event after the board. It needs this
                 // boot's token, so it starts with this boot's spec; it may end before the daemon does.
-                let bootLog = CoderBootLog(spec: spec, network: downloads(for: spec), status: { board.snapshot }, logger: logger)
+                let bootLog = CoderBootLog(spec: spec, network: downloads(for: spec, spares: spares), status: { board.snapshot }, logger: logger)
                 let events: any ComponentEventSink = bootLog.map { EventFanOut([board, $0]) } ?? board
                 let components = ComponentCatalog.components(for: spec, host: host).map { bootLog?.guarding($0) ?? $0 }
                 await withDiscardingTaskGroup { work in
@@ -72,7 +81,7 @@ public struct Engine: Sendable {
                         }
                     }
                     await Self.supervise(
-                        components, context: context(spec, host: host, events: events),
+                        components, context: context(spec, host: host, events: events, spares: spares),
                         units: units, events: events, policy: policy, clock: clock, liveness: liveness)
                 }
             }
@@ -105,7 +114,7 @@ public struct Engine: Sendable {
     /// change is not restarted.
     private func superviseUntilTheBootSpecArrives(
         host: HostDetection, board: StatusBoard, units: any UnitControl,
-        clock: ContinuousClock, liveness: Liveness<ContinuousClock>
+        clock: ContinuousClock, liveness: Liveness<ContinuousClock>, spares: SpareFetchWorkers?
     ) async throws -> WorkspaceSpec {
         let components = ComponentCatalog.components(for: spec, host: host)
         for component in components where component.usesSecrets {
@@ -116,7 +125,7 @@ public struct Engine: Sendable {
         let arrived = try await withThrowingTaskGroup(of: WorkspaceSpec?.self) { group in
             group.addTask {
                 await Self.supervise(
-                    components.filter { !$0.usesSecrets }, context: context(spec, host: host, events: board),
+                    components.filter { !$0.usesSecrets }, context: context(spec, host: host, events: board, spares: spares),
                     units: units, events: board, policy: policy, clock: clock, liveness: liveness)
                 return nil
             }
@@ -145,8 +154,10 @@ public struct Engine: Sendable {
     }
 
     /// The context each component works in.
-    func context(_ spec: WorkspaceSpec, host: HostDetection, events: any ComponentEventSink) -> (any Component) -> ComponentContext {
-        let downloads = downloads(for: spec)
+    func context(
+        _ spec: WorkspaceSpec, host: HostDetection, events: any ComponentEventSink, spares: SpareFetchWorkers?
+    ) -> (any Component) -> ComponentContext {
+        let downloads = downloads(for: spec, spares: spares)
         return { component in
             var componentLogger = logger
             componentLogger[metadataKey: "component"] = .string(component.name.rawValue)
@@ -157,8 +168,10 @@ public struct Engine: Sendable {
     }
 
     /// Downloads with the spec's extra CA certificates and proxy.
-    func downloads(for spec: WorkspaceSpec) -> DownloadService {
-        DownloadService(spec: spec, extraCABundle: (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle)
+    func downloads(for spec: WorkspaceSpec, spares: SpareFetchWorkers?) -> DownloadService {
+        var service = DownloadService(spec: spec, extraCABundle: (spec.coder?.caCertificates.isEmpty ?? true) ? nil : paths.caBundle)
+        service.spares = spares
+        return service
     }
 
     /// Once READY=1 is sent, and again once the boot log has ended after it,

@@ -16,9 +16,9 @@ public struct DownloadResult: Sendable, Equatable, Codable {
     public var httpStatus: Int
     /// ETag of the file at the destination, if the server sent one.
     public var etag: String?
-    /// Hex SHA-256 of the file now at the destination: of every new file;
-    /// after a 304 only when the request expected one (the installed file is
-    /// not read for nothing).
+    /// Hex SHA-256 of the file now at the destination, checked against the
+    /// one the request expected; nil when it expected none (no byte is
+    /// hashed for nothing, so a download runs at the transfer's speed).
     public var sha256: String?
     public var duration: Duration
     /// HTTP requests made, the first included.

@@ -67,7 +67,8 @@ public final class Downloader: Sendable {
         var partETag: String?  // of the bytes in the partial file, for If-Range
         var resumed = false
         var restartedAfterMismatch = false
-        let file = try ReceivedFile(try PartFile(path: destination.partPath), consumer: request.consumer)
+        let file = try ReceivedFile(
+            try PartFile(path: destination.partPath), consumer: request.consumer, hashing: request.expectedSHA256 != nil)
         // A partial file above the limit cannot be the start of an acceptable file.
         if file.part.size > request.maxBytes { try file.truncate() }
 
@@ -140,7 +141,7 @@ public final class Downloader: Sendable {
 
                 case nil:
                     let sha256 = try await Self.blocking { () throws(FetchError) in try file.sha256() }
-                    if let expected = request.expectedSHA256, !Self.same(expected, sha256) {
+                    if let expected = request.expectedSHA256, let sha256, !Self.same(expected, sha256) {
                         if resumed && !restartedAfterMismatch {
                             // The prefix may come from an older version of the file.
                             restartedAfterMismatch = true

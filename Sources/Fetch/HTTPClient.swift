@@ -17,6 +17,10 @@ public final class HTTPClient: Sendable {
     /// Loads libcurl.so.4 and, if settings.extraCABundle is set, builds the
     /// combined CA bundle. Only the connection settings are used (timeouts,
     /// CA bundle, proxy, user agent); a caller decides whether to try again.
+    /// Loads libcurl now rather than at the first call or download (a
+    /// fetch worker started ahead of its work does it while it waits).
+    public static func loadLibcurl() throws(FetchError) { try CurlLibrary.load() }
+
     public init(settings: DownloadSettings = DownloadSettings()) throws(FetchError) {
         try CurlLibrary.load()
         self.settings = settings

@@ -14,7 +14,12 @@ struct FetchWorkerCommand: AsyncParsableCommand {
     )
 
     func run() async throws {
-        let status = await FetchWorker.serve(readLine(strippingNewline: true), send: Self.writeLine)
+        // Before the request: a worker the daemon started ahead of its work
+        // loads libcurl while it waits. A failure is told with the request.
+        FetchWorker.loadLibcurl()
+        // End-of-file at once: a spare worker the daemon did not need.
+        guard let request = readLine(strippingNewline: true) else { return }
+        let status = await FetchWorker.serve(request, send: Self.writeLine)
         if status != 0 { throw ExitCode(status) }
     }
 

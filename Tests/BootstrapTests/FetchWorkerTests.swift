@@ -342,6 +342,55 @@ final class FetchWorkerTests: XCTestCase {
         }
     }
 
+    /// Polls (bounded) until `condition` holds; false if it never did.
+    private func eventually(_ condition: () throws -> Bool) async throws -> Bool {
+        let giveUp = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < giveUp {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    func testASpareWorkerRunsWithLibcurlLoadedBeforeItsCallAndIsUsedOnce() async throws {
+        try server.serve("answer.json", Array("{\"message\":\"hello\"}".utf8))
+        let spares = SpareFetchWorkers(executable: BuiltDaemon.url.path, count: 1, logger: Logger(label: "test"))
+        var loaded: Int32?
+        let ready = try await eventually {
+            loaded = try workers().first { pid in
+                // Read to its end: /proc says its size is 0.
+                let maps = FileHandle(forReadingAtPath: "/proc/\(pid)/maps")?.readDataToEndOfFile() ?? Data()
+                return String(decoding: maps, as: UTF8.self).contains("libcurl")
+            }
+            return loaded != nil
+        }
+        XCTAssertTrue(ready, "the spare worker started and loaded libcurl before any call")
+        let spare = try XCTUnwrap(loaded)
+        var service = service()
+        service.spares = spares
+        let client = try service.apiClient(logger: Logger(label: "test"))
+
+        let answer = try await client.send(
+            "GET", server.url("/files/answer.json"), headers: [:], body: nil, timeout: .seconds(10), maxResponseBytes: 1024)
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(String(decoding: answer.body, as: UTF8.self), "{\"message\":\"hello\"}")
+        XCTAssertFalse(try workers().contains(spare), "the spare answered that call and exited")
+        XCTAssertNil(spares.take(), "a spare is used once")
+        let again = try await client.send(
+            "GET", server.url("/files/answer.json"), headers: [:], body: nil, timeout: .seconds(10), maxResponseBytes: 1024)
+        XCTAssertEqual(again.status, 200, "the next call starts a worker of its own")
+    }
+
+    func testADismissedSpareWorkerExitsWithoutDoingAnything() async throws {
+        let spares = SpareFetchWorkers(executable: BuiltDaemon.url.path, count: 2, logger: Logger(label: "test"))
+        let running = try await eventually { try workers().count == 2 }
+        XCTAssertTrue(running, "both spares run")
+        spares.dismiss()
+        let ended = try await eventually { try workers().isEmpty }
+        XCTAssertTrue(ended, "they read end-of-file and exit")
+        XCTAssertNil(spares.take())
+    }
+
     func testACallsTokenNeverAppearsInTheWorkersArgumentsOrEnvironment() async throws {
         let token = "6f1d2c3b-4a59-4b43-9a3e-0b6f6c1e93f4"
         let client = try service().apiClient(logger: Logger(label: "test"))

@@ -19,6 +19,8 @@ import Glibc
 public struct DownloadService: Sendable {
     public var network: DownloadNetwork
     public var runner: Runner
+    /// Fetch workers started ahead of their work, taken first (at boot).
+    public var spares: SpareFetchWorkers?
 
     /// Where a download or a call runs.
     public enum Runner: Sendable, Equatable {
@@ -29,7 +31,8 @@ public struct DownloadService: Sendable {
 
         /// The daemon's own program: the worker is the same build as the
         /// daemon, also after a package upgrade replaced the file on disk.
-        public static let ownExecutable = Runner.worker(executable: "/proc/self/exe")
+        public static let ownExecutable = Runner.worker(executable: ownExecutablePath)
+        static let ownExecutablePath = "/proc/self/exe"
     }
 
     public init(spec: WorkspaceSpec, extraCABundle: String?, runner: Runner = .ownExecutable) {
@@ -58,7 +61,7 @@ public struct DownloadService: Sendable {
             let result =
                 switch runner {
                 case let .worker(executable):
-                    try await FetchWorkerProcess(executable: executable).download(job, network: network, report: relay.relay, logger: logger)
+                    try await FetchWorkerProcess(executable: executable, spares: spares).download(job, network: network, report: relay.relay, logger: logger)
                 case .inProcess:
                     try await DownloadExecutor(network: network).run(job, report: relay.relay)
                 }
@@ -89,7 +92,7 @@ public struct DownloadService: Sendable {
                     throw .file(operation: "open", path: bundle, errno: ENOENT)
                 }
             }
-            return WorkerHTTPClient(worker: FetchWorkerProcess(executable: executable), network: network, logger: logger)
+            return WorkerHTTPClient(worker: FetchWorkerProcess(executable: executable, spares: spares), network: network, logger: logger)
         }
     }
 

@@ -14,6 +14,10 @@ import Foundation
 /// a JSON line, the last one the end. SIGTERM ends it at once (its default
 /// action): a download's partial file is already on disk for the next run.
 public enum FetchWorker {
+    /// Loads libcurl before the request is read (see `SpareFetchWorkers`);
+    /// a failure to is told with the request's answer.
+    public static func loadLibcurl() { try? HTTPClient.loadLibcurl() }
+
     /// Returns the exit status: 0 the work succeeded (a call got an answer,
     /// whatever its status), 1 it failed (the last message says why), 2 the
     /// request could not be read.

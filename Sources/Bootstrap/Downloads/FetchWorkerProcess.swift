@@ -21,6 +21,8 @@ import Foundation
 struct FetchWorkerProcess: Sendable {
     /// The worker's program.
     let executable: String
+    /// Workers already running, taken first (at boot).
+    var spares: SpareFetchWorkers?
 
     /// Lines of the worker's standard error that go to the journal, per run.
     static let errorLinesLogged = 20
@@ -65,28 +67,31 @@ struct FetchWorkerProcess: Sendable {
         report: @escaping @Sendable (DownloadUpdate) -> Void, logger: Logger
     ) async throws -> FetchWorkerMessage {
         let input = Array(try JSONEncoder().encode(request)) + [UInt8(ascii: "\n")]
-        let command = HostCommand([executable, "fetch-worker"], input: input, deadline: deadline, outputLimit: 4096)
         let end = Mutex<FetchWorkerMessage?>(nil)
         let errorLines = Atomic(0)
         let metadata: Logger.Metadata = ["stage": "fetch-worker"]
+        let line: @Sendable (String) -> Void = { line in
+            guard let message = try? JSONDecoder().decode(FetchWorkerMessage.self, from: Data(line.utf8)) else {
+                logger.warning("the fetch worker sent a line that is no message: \(line.prefix(200))", metadata: metadata)
+                return
+            }
+            if case let .update(update) = message { report(update) } else { end.withLock { $0 = message } }
+        }
+        let errorLine: @Sendable (String) -> Void = { line in
+            let count = errorLines.add(1, ordering: .relaxed).newValue
+            if count <= Self.errorLinesLogged {
+                logger.warning("fetch worker: \(line.prefix(500))", metadata: metadata)
+            } else if count == Self.errorLinesLogged + 1 {
+                logger.warning("fetch worker: more on its standard error, not logged", metadata: metadata)
+            }
+        }
         do {
-            try await command.runLines(
-                lineLimit: lineLimit,
-                line: { line in
-                    guard let message = try? JSONDecoder().decode(FetchWorkerMessage.self, from: Data(line.utf8)) else {
-                        logger.warning("the fetch worker sent a line that is no message: \(line.prefix(200))", metadata: metadata)
-                        return
-                    }
-                    if case let .update(update) = message { report(update) } else { end.withLock { $0 = message } }
-                },
-                errorLine: { line in
-                    let count = errorLines.add(1, ordering: .relaxed).newValue
-                    if count <= Self.errorLinesLogged {
-                        logger.warning("fetch worker: \(line.prefix(500))", metadata: metadata)
-                    } else if count == Self.errorLinesLogged + 1 {
-                        logger.warning("fetch worker: more on its standard error, not logged", metadata: metadata)
-                    }
-                })
+            if lineLimit <= SpareFetchWorkers.lineLimit, let spare = spares?.take() {
+                try await spare.runLines(input: input, deadline: deadline, line: line, errorLine: errorLine)
+            } else {
+                let command = HostCommand([executable, "fetch-worker"], input: input, deadline: deadline, outputLimit: 4096)
+                try await command.runLines(lineLimit: lineLimit, line: line, errorLine: errorLine)
+            }
         } catch {
             if Task.isCancelled { throw CancellationError() }
             // A worker that reported its failure exits with 1: the report says why.

@@ -14,11 +14,16 @@ extension HostCommand {
         errorLine: @escaping @Sendable (String) -> Void
     ) async throws(Failure) {
         precondition(lineLimit > 0, "a line holds at least one byte")
-        try await withDeadline { try await self.executeLines(lineLimit: lineLimit, line: line, errorLine: errorLine) }
+        let input = self.input
+        try await withDeadline {
+            try await self.executeLines(lineLimit: lineLimit, input: { input }, line: line, errorLine: errorLine)
+        }
     }
 
-    private func executeLines(
-        lineLimit: Int, line: @escaping @Sendable (String) -> Void,
+    /// As `runLines`, with the input written once `input` returns (the
+    /// process runs meanwhile: see `StartedCommand`), and no deadline.
+    func executeLines(
+        lineLimit: Int, input: @escaping @Sendable () async -> [UInt8], line: @escaping @Sendable (String) -> Void,
         errorLine: @escaping @Sendable (String) -> Void
     ) async throws {
         let launch = self.launch()
@@ -26,10 +31,17 @@ extension HostCommand {
         let result = try await Subprocess.run(
             launch.executable, arguments: launch.arguments, environment: launch.environment,
             workingDirectory: launch.workingDirectory, platformOptions: launch.options,
-            input: .array(input), output: .sequence, error: .sequence
+            input: .inputWriter, output: .sequence, error: .sequence
         ) { execution in
-            let (output, errors) = (execution.standardOutput, execution.standardError)
+            let (output, errors, writer) = (execution.standardOutput, execution.standardError, execution.standardInputWriter)
             return try await withThrowingTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    let bytes = await input()
+                    // A program that exits without reading all of it is not an error here: its status says how it went.
+                    if !bytes.isEmpty { _ = try? await writer.write(bytes) }
+                    try? await writer.finish()
+                    return nil
+                }
                 group.addTask {
                     var lines = LineSplitter(limit: lineLimit)
                     for try await chunk in output {

@@ -1,0 +1,55 @@
+import Foundation
+import HostSystem
+import Synchronization
+import XCTest
+
+/// A command started before its input is known (the daemon's spare fetch
+/// workers at boot): it runs while it waits, gets its input once, and keeps
+/// HostCommand's deadline and teardown.
+final class StartedCommandTests: XCTestCase {
+    private final class Lines: Sendable {
+        private let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    func testItRunsBeforeItsInputArrivesAndAnswersTheInputItIsGivenLater() async throws {
+        let (ready, said) = AsyncStream<String>.makeStream()
+        let started = StartedCommand(
+            HostCommand(["sh", "-c", "echo waiting >&2; read request; echo \"answer to $request\""], deadline: .seconds(30)),
+            early: { said.yield($0) })
+        for await line in ready {
+            XCTAssertEqual(line, "waiting", "the process printed this before it had any input")
+            break
+        }
+        XCTAssertTrue(started.take())
+        XCTAssertFalse(started.take(), "it is used once")
+        let output = Lines()
+        try await started.runLines(input: Array("download\n".utf8), line: output.append, errorLine: { _ in })
+        XCTAssertEqual(output.all, ["answer to download"])
+    }
+
+    func testADismissedCommandReadsEndOfFileAndIsNeverTakenAgain() async throws {
+        let marker = NSTemporaryDirectory() + "eof-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        let started = StartedCommand(HostCommand(["sh", "-c", "if read request; then echo got; else touch \(marker); fi"]))
+        started.dismiss()
+        XCTAssertFalse(started.take())
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: marker), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marker), "the program saw its standard input end")
+    }
+
+    func testTheDeadlineHoldsOnceItIsGivenItsInput() async throws {
+        let started = StartedCommand(HostCommand(["sh", "-c", "read request; exec sleep 60"], deadline: .milliseconds(300)))
+        XCTAssertTrue(started.take())
+        let begin = ContinuousClock.now
+        do {
+            try await started.runLines(input: Array("x\n".utf8), line: { _ in }, errorLine: { _ in })
+            XCTFail("a program that hangs past the deadline fails")
+        } catch {
+            XCTAssertEqual(error.reason, .timedOut(.milliseconds(300)))
+        }
+        XCTAssertLessThan(begin.duration(to: .now), .seconds(30), "killed at the deadline, not waited for")
+    }
+}
