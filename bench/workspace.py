@@ -267,15 +267,21 @@ def cpu_seconds(c, pid):
     return round((int(fields[11]) + int(fields[12])) / ticks, 3)
 
 
+# What the daemon brings up from the last boot's spec (Component.usesSecrets
+# false, no afterUnits) before this boot's arrives.
+AHEAD_OF_THE_BOOT_SPEC = ("user", "code-server")
+
+
 def daemon_stages(c, started, ready, status):
     """The daemon's own time (seconds) from its journal and `status --json`:
     exec to its first line (spec read), user preparation, each component's
     converge and start (unit start + probes until healthy) stages, and
     unit start to READY=1 less the start stage of the component that was
-    ready last (the wait on units and probes on the critical path) and,
-    when that is the agent, less the wait for cloud-init to deliver this
-    boot's spec (the `boot-spec` stage of a warm boot). Uses only what the
-    daemon logs and reports."""
+    ready last (the wait on units and probes on the critical path), its
+    wait for sysinit.target (`after-units`) and, unless it is one that
+    starts ahead, the wait for cloud-init to deliver this boot's spec (the
+    `boot-spec` stage of a warm boot). Uses only what the daemon logs and
+    reports."""
     out = c.run(["journalctl", "-u", "coder-vm-bootstrap.service", "-b", "-o", "json", "--no-pager"], check=False).stdout
     entries = []
     for line in out.splitlines():
@@ -304,10 +310,12 @@ def daemon_stages(c, started, ready, status):
                 last is None or component["readyAfterMilliseconds"] > last["readyAfterMilliseconds"]):
             last = component
     if last:
-        wait = sum(s["milliseconds"] for s in last.get("stages", []) if s["stage"] == "start") / 1000
+        waits = ("start", "after-units")
+        wait = sum(s["milliseconds"] for s in last.get("stages", []) if s["stage"] in waits) / 1000
         stages["last_ready_component"] = last["name"]
-        # On a warm boot the agent also waited for cloud-init to deliver this boot's spec.
-        if last["name"] == "agent":
+        # On a warm boot all but the user and code-server also waited for
+        # cloud-init to deliver this boot's spec.
+        if last["name"] not in AHEAD_OF_THE_BOOT_SPEC:
             wait += stages.get("boot-spec_s", 0)
         stages["own_time_s"] = round(ready - started - wait, 3)
     stages["log"] = [f'{(int(e["__MONOTONIC_TIMESTAMP"]) / 1e6 - started):7.3f} {e.get("COMPONENT", "-"):<11} '

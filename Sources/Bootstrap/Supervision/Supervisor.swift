@@ -117,19 +117,21 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
     /// 200 ms) only at boot, before cloud-init's init stage is over; once a
     /// unit is active it is never asked again.
     private func waitForUnits() async throws {
+        let begin = clock.now
         var interval = Duration.milliseconds(20)
+        var waited = false
         for unit in component.afterUnits {
-            var told = false
             while (try? await units.activeState(of: unit)) != .active {
-                if !told {
+                if !waited {
                     record(.progress("waiting for \(unit) (cloud-init's init stage) before changing what it also configures"))
-                    told = true
+                    waited = true
                 }
                 liveness?.release(name)  // waiting on the boot is not being stuck
                 try await clock.sleep(for: interval)
                 interval = min(interval * 2, .milliseconds(200))
             }
         }
+        if waited { record(.stage("after-units", begin.duration(to: clock.now))) }
     }
 
     // MARK: Needs
