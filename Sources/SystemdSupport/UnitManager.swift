@@ -137,9 +137,11 @@ public actor UnitManager {
     // MARK: Unit files
 
     /// `EnableUnitFiles` (runtime = false: persistent, in /etc; force:
-    /// replace conflicting symlinks), then `daemonReload()` unless told not
-    /// to, as `systemctl enable` does. Names may be templates' instances
-    /// or absolute paths of unit files.
+    /// replace conflicting symlinks), then, when a link changed and unless
+    /// told not to, `daemonReload()`, as `systemctl enable` does. Names may
+    /// be templates' instances or absolute paths of unit files. Units that
+    /// are enabled already cost no reload (re-reading every unit file at
+    /// every boot took half a second of a warm boot's start).
     @discardableResult
     public func enable(
         unitFiles: [String], runtime: Bool = false, force: Bool = true,
@@ -147,16 +149,17 @@ public actor UnitManager {
     ) throws -> [UnitFileChange] {
         let files = try unitFiles.map(Self.unitFileArgument)
         let (_, changes) = try bus.enableUnitFiles(files, runtime: runtime, force: force)
-        if reload { try daemonReload() }
+        if reload, !changes.isEmpty { try daemonReload() }
         return changes
     }
 
-    /// `DisableUnitFiles`, then `daemonReload()` unless told not to.
+    /// `DisableUnitFiles`, then, when a link changed and unless told not
+    /// to, `daemonReload()`.
     @discardableResult
     func disable(unitFiles: [String], runtime: Bool = false, reload: Bool = true) throws -> [UnitFileChange] {
         let files = try unitFiles.map(Self.unitFileArgument)
         let changes = try bus.disableUnitFiles(files, runtime: runtime)
-        if reload { try daemonReload() }
+        if reload, !changes.isEmpty { try daemonReload() }
         return changes
     }
 

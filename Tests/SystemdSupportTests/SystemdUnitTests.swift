@@ -131,6 +131,8 @@ final class SystemdUnitTests: XCTestCase {
         XCTAssertTrue(
             enabled.contains { $0.type == "symlink" && $0.path.hasSuffix("multi-user.target.wants/\(unit)") },
             "\(enabled)")
+        let again = try await manager.enable(unitFiles: [unit])
+        XCTAssertEqual(again, [], "enabled already: nothing changes, so systemd is not reloaded")
         let disabled = try await manager.disable(unitFiles: [unit])
         XCTAssertTrue(disabled.contains { $0.type == "unlink" }, "\(disabled)")
     }
