@@ -14,7 +14,8 @@ import workspace
 
 MiB = 2**20
 FIGURES = ("agent_first_report_s", "code_server_healthz_s", "ready_s", "downloaded_bytes",
-           "daemon_rss_kib", "daemon_pss_kib", "daemon_pss_vm_kib", "daemon_anonymous_kib", "daemon_cpu_s")
+           "daemon_rss_kib", "daemon_pss_kib", "daemon_pss_vm_kib", "daemon_anonymous_kib", "daemon_cpu_s",
+           "daemon_rss_boot_log_peak_kib", "daemon_rss_steady_kib", "daemon_pss_vm_steady_kib", "daemon_anonymous_steady_kib")
 
 
 def run(boots=3, rate=40 * MiB, agent_size=60 * MiB, code_server_size=100 * MiB, log=print):
@@ -45,7 +46,9 @@ def line(r):
             f"code-server {r['code_server_healthz_s']:6.2f} s  downloaded {r['downloaded_bytes'] / MiB:6.1f} MiB")
     if "ready_s" in r:
         stages = r["daemon_stages"]
-        text += (f"  READY {r['ready_s']:6.2f} s  RSS {r['daemon_rss_kib'] / 1024:.1f} MiB Pss {r['daemon_pss_vm_kib'] / 1024:.1f} MiB"
+        text += (f"  READY {r['ready_s']:6.2f} s  RSS {r['daemon_rss_kib'] / 1024:.1f} MiB (boot log peak "
+                 f"{r['daemon_rss_boot_log_peak_kib'] / 1024:.1f}, steady {r['daemon_rss_steady_kib'] / 1024:.1f}) "
+                 f"Pss steady {r['daemon_pss_vm_steady_kib'] / 1024:.1f} MiB"
                  f"  own {stages.get('own_time_s', 0):.2f} s")
     return text
 

@@ -231,6 +231,7 @@ class Workspace:
                    "daemon_anonymous_kib": memory["Anonymous"], "daemon_cpu_s": cpu_seconds(c, pid)}
         status = json.loads(c.run(["coder-vm-bootstrap", "status", "--json"], check=False).stdout or "{}")
         figures["daemon_stages"] = daemon_stages(c, started, ready, status)
+        figures.update(steady_memory(c, pid))
         return figures
 
     def close(self):
@@ -247,6 +248,26 @@ def image():
     if not _image:
         _image.append(nspawn.find_image())
     return _image[0]
+
+
+# The boot log goes on for 30 s after READY=1 (CoderBootLog's grace), touching
+# code the daemon dropped at READY; when it ends the daemon drops it again.
+BOOT_LOG_GRACE_S = 30
+
+
+def steady_memory(c, pid, settle=BOOT_LOG_GRACE_S + 5, every=1.0):
+    """RSS sampled from READY=1 until the boot log has ended (its peak),
+    then RSS, Pss among the guest's processes and anonymous memory in the
+    steady state, in KiB."""
+    peak, end = 0, time.monotonic() + settle
+    while time.monotonic() < end:
+        peak = max(peak, smaps_rollup(c, pid)["Rss"])
+        time.sleep(every)
+    memory = smaps_rollup(c, pid)
+    inspection = json.loads(c.run(["python3", "-", pid], input=(HERE / "inspect_memory.py").read_text()).stdout)
+    return {"daemon_rss_boot_log_peak_kib": max(peak, memory["Rss"]), "daemon_rss_steady_kib": memory["Rss"],
+            "daemon_pss_vm_steady_kib": round(sum(m["PssVM"] for m in inspection["mappings"])),
+            "daemon_anonymous_steady_kib": memory["Anonymous"]}
 
 
 def smaps_rollup(c, pid):
