@@ -17,6 +17,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let execToMain = Machine.processAge
+        BrokenPipes.failWrites()
         JournalLogHandler.bootstrap(identifier: "coder-vm-bootstrap")
         let logger = Logger(label: "coder-vm-bootstrap")
         let notifier = Notifier()

@@ -40,6 +40,22 @@ final class StartedCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: marker), "the program saw its standard input end")
     }
 
+    func testAProgramThatDiedWhileItWaitedIsReportedAndItsInputGoesNowhere() async throws {
+        BrokenPipes.failWrites()  // as the daemon does: the write below meets a pipe with no reader
+        let marker = NSTemporaryDirectory() + "died-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        let started = StartedCommand(HostCommand(["sh", "-c", "touch \(marker); exec 0<&-; exit 7"]))
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: marker), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertTrue(started.take())
+        do {
+            try await started.runLines(input: Array(repeating: 0x61, count: 1 << 20), line: { _ in }, errorLine: { _ in })
+            XCTFail("it exited with 7")
+        } catch {
+            XCTAssertEqual(error.reason, .exited(7))
+        }
+    }
+
     func testTheDeadlineHoldsOnceItIsGivenItsInput() async throws {
         let started = StartedCommand(HostCommand(["sh", "-c", "read request; exec sleep 60"], deadline: .milliseconds(300)))
         XCTAssertTrue(started.take())
