@@ -13,6 +13,13 @@ final class StartedCommandTests: XCTestCase {
         var all: [String] { lines.withLock { $0 } }
     }
 
+    /// Polls (bounded) until the command's marker file exists.
+    private func appears(_ path: String) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: path), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
     func testItRunsBeforeItsInputArrivesAndAnswersTheInputItIsGivenLater() async throws {
         let (ready, said) = AsyncStream<String>.makeStream()
         let started = StartedCommand(
@@ -35,9 +42,8 @@ final class StartedCommandTests: XCTestCase {
         let started = StartedCommand(HostCommand(["sh", "-c", "if read request; then echo got; else touch \(marker); fi"]))
         started.dismiss()
         XCTAssertFalse(started.take())
-        let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: marker), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: marker), "the program saw its standard input end")
+        let sawTheEnd = try await appears(marker)
+        XCTAssertTrue(sawTheEnd, "the program saw its standard input end")
     }
 
     func testAProgramThatDiedWhileItWaitedIsReportedAndItsInputGoesNowhere() async throws {
@@ -45,9 +51,8 @@ final class StartedCommandTests: XCTestCase {
         let marker = NSTemporaryDirectory() + "died-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: marker) }
         let started = StartedCommand(HostCommand(["sh", "-c", "touch \(marker); exec 0<&-; exit 7"]))
-        let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: marker), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        XCTAssertTrue(started.take())
+        let ran = try await appears(marker)
+        XCTAssertTrue(ran && started.take())
         do {
             try await started.runLines(input: Array(repeating: 0x61, count: 1 << 20), line: { _ in }, errorLine: { _ in })
             XCTFail("it exited with 7")
