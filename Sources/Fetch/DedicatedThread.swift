@@ -11,26 +11,34 @@ import Glibc
 /// system calls as well.
 public func runOnDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        let job = Unmanaged.passRetained(
-            ThreadJob {
-                continuation.resume(returning: work())
-            })
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread, nil,
-            { argument in
-                let job = Unmanaged<ThreadJob>.fromOpaque(argument!).takeRetainedValue()
-                job.body()
-                return nil
-            }, job.toOpaque())
-        guard status == 0 else {
+        let status = startDetachedThread { continuation.resume(returning: work()) }
+        if status != 0 {
             // Out of threads: run here rather than fail; this blocks one
             // pool thread for the transfer but still completes it.
-            job.takeRetainedValue().body()
-            return
+            continuation.resume(returning: work())
         }
-        pthread_detach(thread)
     }
+}
+
+/// Runs `body` on a new detached thread; wraps pthread_create(3) and
+/// pthread_detach(3). Returns pthread_create's status: 0, or the error
+/// number when no thread was started (then `body` never runs).
+func startDetachedThread(_ body: @escaping () -> Void) -> Int32 {
+    let job = Unmanaged.passRetained(ThreadJob(body))
+    var thread = pthread_t()
+    let status = pthread_create(
+        &thread, nil,
+        { argument in
+            let job = Unmanaged<ThreadJob>.fromOpaque(argument!).takeRetainedValue()
+            job.body()
+            return nil
+        }, job.toOpaque())
+    guard status == 0 else {
+        job.release()
+        return status
+    }
+    pthread_detach(thread)
+    return 0
 }
 
 private final class ThreadJob {

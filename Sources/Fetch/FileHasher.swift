@@ -40,21 +40,12 @@ final class FileHasher: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(changed, nil)
         written = size
-        let context = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread, nil,
-            { argument in
-                let hasher = Unmanaged<FileHasher>.fromOpaque(argument!).takeRetainedValue()
-                hasher.hashUntilStopped()
-                return nil
-            }, context.toOpaque())
+        // The thread keeps the hasher alive until it has stopped.
+        let status = startDetachedThread { self.hashUntilStopped() }
         guard status == 0 else {
-            context.release()
             close(fd)
             throw .file(operation: "start a thread to hash", path: path, errno: status)
         }
-        pthread_detach(thread)
     }
 
     deinit {

@@ -22,12 +22,7 @@ public enum SpecInput {
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .invalidSpec(
-                InvalidSpec(
-                    source: displayName(path),
-                    diagnostics: [
-                        SpecDiagnostic(
-                            path: "", message: "not UTF-8 text", hint: "save the file as UTF-8")
-                    ]))
+                InvalidSpec(source: displayName(path), document: "not UTF-8 text", hint: "save the file as UTF-8"))
         }
         return text
     }

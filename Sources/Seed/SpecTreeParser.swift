@@ -21,12 +21,8 @@ public enum SpecTreeParser {
                 tree = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
             } catch {
                 throw InvalidSpec(
-                    source: source,
-                    diagnostics: [
-                        SpecDiagnostic(
-                            path: "", message: "not valid JSON: \(jsonErrorMessage(error))",
-                            hint: "fix the JSON syntax (`python3 -m json.tool FILE` shows where)")
-                    ])
+                    source: source, document: "not valid JSON: \(jsonErrorMessage(error))",
+                    hint: "fix the JSON syntax (`python3 -m json.tool FILE` shows where)")
             }
             // As the daemon refuses them, and as Yams refuses them in YAML.
             let repeated = SpecDecoder.repeatedKeys(inJSON: Data(text.utf8))
@@ -38,20 +34,11 @@ public enum SpecTreeParser {
             root = try Parser(yaml: text, resolver: coreSchema).singleRoot()
         } catch {
             throw InvalidSpec(
-                source: source,
-                diagnostics: [
-                    SpecDiagnostic(
-                        path: "", message: "not valid YAML or JSON: \(syntaxMessage(error))",
-                        hint: "fix the syntax at the line shown (YAML indents with spaces, never tabs)")
-                ])
+                source: source, document: "not valid YAML or JSON: \(syntaxMessage(error))",
+                hint: "fix the syntax at the line shown (YAML indents with spaces, never tabs)")
         }
         guard let root else {
-            throw InvalidSpec(
-                source: source,
-                diagnostics: [
-                    SpecDiagnostic(
-                        path: "", message: "the file is empty", hint: "start with apiVersion: \(WorkspaceSpec.currentAPIVersion)")
-                ])
+            throw InvalidSpec(source: source, document: "the file is empty", hint: "start with apiVersion: \(WorkspaceSpec.currentAPIVersion)")
         }
         var converter = Converter()
         let tree = converter.convert(root, path: "")

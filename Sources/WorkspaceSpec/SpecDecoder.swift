@@ -19,12 +19,8 @@ public enum SpecDecoder {
     public static func decode(json data: Data, source: String? = nil) throws(InvalidSpec) -> WorkspaceSpec {
         guard data.count <= maximumDocumentBytes else {
             throw InvalidSpec(
-                source: source,
-                diagnostics: [
-                    SpecDiagnostic(
-                        path: "", message: "is larger than 1 MiB (\(maximumDocumentBytes) bytes), the most a spec may be",
-                        hint: "a spec is a few KiB; check that this is the right file")
-                ])
+                source: source, document: "is larger than 1 MiB (\(maximumDocumentBytes) bytes), the most a spec may be",
+                hint: "a spec is a few KiB; check that this is the right file")
         }
         let tree: JSONValue
         do {
@@ -35,7 +31,7 @@ public enum SpecDecoder {
                 looksLikeYAML
                 ? "the daemon reads JSON, as coder-vm-seed writes it; check a YAML spec with `coder-vm-seed check-config FILE` and convert it with `coder-vm-seed render-spec FILE`"
                 : "fix the JSON syntax (`python3 -m json.tool FILE` shows where)"
-            throw InvalidSpec(source: source, diagnostics: [SpecDiagnostic(path: "", message: "not valid JSON", hint: hint)])
+            throw InvalidSpec(source: source, document: "not valid JSON", hint: hint)
         }
         // Repeated keys are named by their field path, which needs a mapping at the top.
         guard case .object = tree else { return try decode(tree, source: source) }

@@ -29,6 +29,12 @@ public struct InvalidSpec: Error, Sendable, CustomStringConvertible {
         self.diagnostics = diagnostics
     }
 
+    /// One problem with the whole document (path ""): its size, its syntax,
+    /// its encoding, nothing in it.
+    public init(source: String?, document message: String, hint: String) {
+        self.init(source: source, diagnostics: [SpecDiagnostic(path: "", message: message, hint: hint)])
+    }
+
     public var description: String {
         let header = "\(source ?? "workspace spec") is invalid (\(diagnostics.count) problem\(diagnostics.count == 1 ? "" : "s")):"
         return ([header] + diagnostics.map { "  " + $0.description }).joined(separator: "\n")

@@ -22,7 +22,7 @@ public enum FetchWorker {
     /// whatever its status), 1 it failed (the last message says why), 2 the
     /// request could not be read.
     /// - Parameter send: writes one line; called from one thread at a time.
-    public static func serve(_ requestLine: String?, send: @escaping @Sendable (String) -> Void) async -> Int32 {
+    public static func serve(_ requestLine: String, send: @escaping @Sendable (String) -> Void) async -> Int32 {
         let lock = Mutex(())
         let encode: @Sendable (FetchWorkerMessage) -> Void = { message in
             guard let data = try? JSONEncoder().encode(message) else { return }
@@ -30,7 +30,7 @@ public enum FetchWorker {
         }
         let request: FetchWorkerRequest
         do {
-            request = try JSONDecoder().decode(FetchWorkerRequest.self, from: Data((requestLine ?? "").utf8))
+            request = try JSONDecoder().decode(FetchWorkerRequest.self, from: Data(requestLine.utf8))
         } catch {
             encode(.failed(DownloadFailure(.configuration, "the fetch worker cannot read its request: \(error)")))
             return 2

@@ -7,7 +7,9 @@ public enum BrokenPipes {
     /// that may have exited first (a spare fetch worker that died while it
     /// waited). Children start with every signal's default action again
     /// (swift-subprocess resets them when it spawns), so their own pipelines
-    /// behave as usual. Wraps signal(2) with SIG_IGN.
+    /// behave as usual. Under its unit systemd already starts the daemon so
+    /// (`IgnoreSIGPIPE=yes` is the default); this holds when it is run by
+    /// hand too. Wraps signal(2) with SIG_IGN.
     public static func failWrites() {
         signal(SIGPIPE, SIG_IGN)
     }
