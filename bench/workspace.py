@@ -255,15 +255,25 @@ def image():
 BOOT_LOG_GRACE_S = 30
 
 
-def steady_memory(c, pid, settle=BOOT_LOG_GRACE_S + 5, every=1.0):
-    """RSS sampled from READY=1 until the boot log has ended (its peak),
-    then RSS, Pss among the guest's processes and anonymous memory in the
-    steady state, in KiB."""
-    peak, end = 0, time.monotonic() + settle
-    while time.monotonic() < end:
-        peak = max(peak, smaps_rollup(c, pid)["Rss"])
-        time.sleep(every)
+def steady_memory(c, pid, timeout=BOOT_LOG_GRACE_S + 60):
+    """The peak RSS from READY=1 until the boot log has ended (the kernel's
+    own high-water mark, VmHWM, reset at READY=1 by writing 5 to
+    /proc/PID/clear_refs: every page resident at any instant counts, not
+    only at a sampling tick), then RSS, Pss among the guest's processes and
+    anonymous memory in the steady state, in KiB. The boot log's end is
+    the daemon dropping its start-up code a second time (the first is at
+    READY=1)."""
+    def drops():
+        out = c.run(["journalctl", "-u", "coder-vm-bootstrap.service", "-b", f"_PID={pid}", "-o", "cat", "--no-pager"],
+                    check=False).stdout
+        return out.count("left the resident set")
+
+    wait_until(lambda: drops() >= 1, timeout, interval=0.1, message="the drop of the start-up code at READY=1")
+    c.run(["sh", "-c", f"echo 5 > /proc/{pid}/clear_refs"])
+    wait_until(lambda: drops() >= 2, timeout, interval=0.5, message="the boot log's end (the second drop of the start-up code)")
     memory = smaps_rollup(c, pid)
+    peak = int(next(line.split()[1] for line in c.run(["cat", f"/proc/{pid}/status"]).stdout.splitlines()
+                    if line.startswith("VmHWM:")))
     inspection = json.loads(c.run(["python3", "-", pid], input=(HERE / "inspect_memory.py").read_text()).stdout)
     return {"daemon_rss_boot_log_peak_kib": max(peak, memory["Rss"]), "daemon_rss_steady_kib": memory["Rss"],
             "daemon_pss_vm_steady_kib": round(sum(m["PssVM"] for m in inspection["mappings"])),

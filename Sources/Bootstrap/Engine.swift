@@ -53,6 +53,7 @@ public struct Engine: Sendable {
         let units = try SystemdUnits()
         let liveness = Liveness(clock: clock)
         board.recordStage("prepare", begin.duration(to: clock.now))
+        spares?.start()
 
         let stop = StopSignal()
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -13,7 +13,7 @@ final class EngineTests: XCTestCase {
     private var policy: SupervisionPolicy {
         var policy = SupervisionPolicy()
         policy.probeInterval = .milliseconds(20)
-        policy.startupProbeInterval = .milliseconds(5)
+        policy.startupProbeInterval = .milliseconds(5) ... .milliseconds(5)
         policy.startTimeout = .seconds(5)
         policy.restartBackoff = .init(initial: .milliseconds(5), maximum: .milliseconds(20))
         policy.serverRetry = .init(initial: .milliseconds(5), maximum: .milliseconds(20))

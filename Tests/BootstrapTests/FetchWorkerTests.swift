@@ -355,6 +355,8 @@ final class FetchWorkerTests: XCTestCase {
     func testASpareWorkerRunsWithLibcurlLoadedBeforeItsCallAndIsUsedOnce() async throws {
         try server.serve("answer.json", Array("{\"message\":\"hello\"}".utf8))
         let spares = SpareFetchWorkers(executable: BuiltDaemon.url.path, count: 1, logger: Logger(label: "test"))
+        XCTAssertNil(spares.take(), "none runs before it is started")
+        spares.start()
         var loaded: Int32?
         let ready = try await eventually {
             loaded = try workers().first { pid in
@@ -383,12 +385,15 @@ final class FetchWorkerTests: XCTestCase {
 
     func testADismissedSpareWorkerExitsWithoutDoingAnything() async throws {
         let spares = SpareFetchWorkers(executable: BuiltDaemon.url.path, count: 2, logger: Logger(label: "test"))
+        spares.start()
         let running = try await eventually { try workers().count == 2 }
         XCTAssertTrue(running, "both spares run")
         spares.dismiss()
         let ended = try await eventually { try workers().isEmpty }
         XCTAssertTrue(ended, "they read end-of-file and exit")
         XCTAssertNil(spares.take())
+        spares.start()
+        XCTAssertNil(spares.take(), "none starts after the dismissal")
     }
 
     func testACallsTokenNeverAppearsInTheWorkersArgumentsOrEnvironment() async throws {

@@ -103,7 +103,7 @@ def test_agent_binary_is_checked_by_running_it_as_the_user_never_as_root(contain
         b"open('/run/agent-runs', 'a').write(f'{_os.getuid()} {\" \".join(_sys.argv[1:])}\\n')\n", 1))
     fresh_faults.replace_binary(path=recorder)
     c = container(name="whoruns")
-    # In /run: the daemon's own /tmp is private (PrivateTmp=yes), and so is its children's.
+    # A file every uid may append to, outside the stand-in's own folders.
     c.run("touch /run/agent-runs && chmod 666 /run/agent-runs")
     install(c, stand_ins, "token-who")
     start(c)
@@ -168,7 +168,7 @@ def test_html_page_served_as_the_agent_is_refused_and_the_working_binary_kept(co
     page.write_text("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>\n")
     fresh_faults.replace_binary(path=page)
     # The next start of the agent revalidates (the last check is made old enough).
-    c.run(["touch", "-d", "2 minutes ago", "/var/lib/coder-vm-bootstrap/coder-agent/.checked"])
+    c.run(["touch", "-d", "2 minutes ago", "/run/coder-vm-bootstrap/agent-checked"])
     c.systemctl("restart", f"coder-agent@{USER}.service")
     c.wait_for_unit(f"coder-agent@{USER}.service")
     assert c.run(["sha256sum", binary]).stdout.split()[0] == before, "the page never replaced the binary"

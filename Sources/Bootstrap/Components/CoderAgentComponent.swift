@@ -53,8 +53,10 @@ public struct CoderAgentComponent: Component {
     /// did, so a Coder upgrade reaches the VM; never keep a binary that is
     /// there from starting.
     public func prepareStart(_ context: ComponentContext) async throws {
-        let folder = try Directory.system(context.paths.agentFolder, creating: .init())
-        if let checked = try folder.status(Self.checkedStamp), Machine.now - checked.modified < Int(Self.freshness.components.seconds) {
+        let stamp = FilePathParts(context.paths.agentChecked)
+        if let checked = try Directory.system(stamp.directory, creating: .init()).status(stamp.name),
+            Machine.now - checked.modified < Int(Self.freshness.components.seconds)
+        {
             return
         }
         _ = try await refreshOrKeep(context, user: try context.workspaceUser())
@@ -81,7 +83,7 @@ public struct CoderAgentComponent: Component {
     /// binary changed.
     private func refreshBinary(_ context: ComponentContext, user: UserIdentity) async throws -> Bool {
         let arch = try coder.arch.resolved()
-        let folder = try Directory.system(context.paths.agentFolder, creating: .init())
+        _ = try Directory.system(context.paths.agentFolder, creating: .init())  // where the download goes
         // A new body is checked before it replaces the binary that works: a
         // program for this machine that prints "Coder" for `--version`, run as the user.
         let job = DownloadJob(
@@ -89,11 +91,12 @@ public struct CoderAgentComponent: Component {
             mode: 0o755, revalidation: .storedETag,
             body: .verifyProgram(runAsUser: user.name, expectVersionContaining: "Coder"))
         let result = try await context.downloads.download(job, what: "coder agent", events: context.events, logger: context.logger)
-        try folder.writeFile(Self.checkedStamp, text: "", mode: 0o644)
+        // The time as its text, so the file changes (and its mtime with it)
+        // every time; in /run, since a check is only fresh within a boot.
+        let stamp = FilePathParts(context.paths.agentChecked)
+        try Directory.system(stamp.directory, creating: .init()).writeFile(stamp.name, text: "\(Machine.now)\n", mode: 0o644)
         return result.outcome != .notModified
     }
-
-    static let checkedStamp = ".checked"
 
     /// The token of this boot in a file of the user's, in a folder of root's
     /// that only the user's group may enter (the user cannot plant links there).

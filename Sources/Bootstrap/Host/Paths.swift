@@ -30,6 +30,8 @@ public struct Paths: Sendable {
     public func agentTokenFile(user: String) -> String { "\(agentTokenFolder(user: user))/token" }
     public var agentFolder: String { "\(state)/coder-agent" }
     public var agentBinary: String { "\(agentFolder)/coder" }
+    /// When the agent binary was last revalidated, this boot (see `CoderAgentComponent.prepareStart`).
+    public var agentChecked: String { "\(runtime)/agent-checked" }
     public var downloads: String { "\(state)/downloads" }
     /// The last boot's spec without its token (see `LastBootSpec`).
     public var lastBootSpec: String { "\(state)/last-boot-spec.json" }

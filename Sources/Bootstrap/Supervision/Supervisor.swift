@@ -233,7 +233,7 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
             promise(policy.probeAllowance)
             last = await component.probe()
             if last == .healthy { break }
-            try await sleep(policy.startupProbeInterval)
+            try await sleep(policy.startupProbeDelay(after: begin.duration(to: clock.now)))
         }
         guard last == .healthy else {
             throw Stop.unhealthy("\(unit) did not become healthy within \(policy.startTimeout): \(Self.reason(last))")
