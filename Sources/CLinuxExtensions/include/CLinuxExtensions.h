@@ -1,7 +1,9 @@
 // Linux calls that Swift's Glibc module leaves out (it is built without
-// _GNU_SOURCE, and without <sys/eventfd.h>). Wrapped in Swift by
-// HostSystem/Network (ListeningSocket, WakeUpEvent).
+// _GNU_SOURCE, and without <sys/eventfd.h> or <malloc.h>). Wrapped in Swift
+// by HostSystem/Network (ListeningSocket, WakeUpEvent) and
+// HostSystem/Process (FreeHeapPages).
 #pragma once
+#include <malloc.h>
 #include <sys/eventfd.h>
 
 /// accept4(2) without the peer's address: `flags` are SOCK_NONBLOCK and
