@@ -5,24 +5,26 @@ import XCTest
 
 /// The daemon's code pages (its own and its libraries') out of its resident set after READY=1.
 final class ProgramCodeTests: XCTestCase {
-    func testOnlyCleanReadExecuteMappingsOfFilesAreAdvised() {
+    func testOnlyReadExecuteMappingsOfFilesWithNoCopiedPageAreAdvised() {
         let smaps = """
             55d0c0000000-55d0c0a00000 r--p 00000000 08:01 393                        /usr/bin/coder-vm-bootstrap
             Rss:                 392 kB
-            Private_Dirty:         0 kB
+            Anonymous:             0 kB
             55d0c0a00000-55d0c1400000 r-xp 00a00000 08:01 393                        /usr/bin/coder-vm-bootstrap
             Rss:                5120 kB
-            Private_Dirty:         0 kB
+            Private_Dirty:      5120 kB
+            Anonymous:             0 kB
             55d0c1400000-55d0c1500000 rw-p 01400000 08:01 393                        /usr/bin/coder-vm-bootstrap
-            Private_Dirty:      1220 kB
+            Anonymous:          1220 kB
             7f1a2b000000-7f1a2b195000 r-xp 00028000 08:01 812                        /usr/lib/x86_64-linux-gnu/libc.so.6
-            Private_Dirty:         0 kB
+            Anonymous:             0 kB
             7f1a2b200000-7f1a2b300000 r-xp 00000000 08:01 813                        /usr/lib/libtextrel.so
             Private_Dirty:         8 kB
+            Anonymous:             8 kB
             7f1a2c000000-7f1a2c021000 rw-p 00000000 00:00 0 
-            Private_Dirty:       132 kB
+            Anonymous:           132 kB
             7ffd1c5f1000-7ffd1c5f3000 r-xp 00000000 00:00 0                          [vdso]
-            Private_Dirty:         0 kB
+            Anonymous:             0 kB
             1000-2000 r-xp 00000000 08:01 393                                        /opt/a b (deleted)
             VmFlags: rd ex mr mw me dw
             """
@@ -31,10 +33,10 @@ final class ProgramCodeTests: XCTestCase {
         XCTAssertEqual(
             mappings.filter(\.isCleanFileCode).map(\.path),
             ["/usr/bin/coder-vm-bootstrap", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/opt/a b (deleted)"],
-            "code of files only: never a written code page (a text relocation), data, anonymous memory or the vDSO")
+            "files' code, dirty in the page cache (just installed) or not; never a copied page, data or the vDSO")
         XCTAssertEqual(mappings[1].start, 0x55d0c0a00000)
         XCTAssertEqual(mappings[1].end, 0x55d0c1400000)
-        XCTAssertEqual(mappings[4].privateDirtyKiB, 8)
+        XCTAssertEqual(mappings[4].anonymousKiB, 8)
     }
 
     func testDroppedCodePagesLeaveTheResidentSetAndTheProcessRunsOn() throws {

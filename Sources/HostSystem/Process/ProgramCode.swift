@@ -5,12 +5,14 @@ import Glibc
 public enum ProgramCode {
     /// Moves code out of the resident set: madvise(2) MADV_DONTNEED on
     /// every private `r-xp` mapping of a file in /proc/self/smaps that has
-    /// no private dirty page. Such pages are clean copies of the file (no
-    /// text relocations, never written): they stay in the page cache, and a
-    /// page touched again comes back from there (a minor fault, no disk
-    /// read). A library's pages are shared with the other processes that
+    /// no anonymous page. Such pages are the file's own pages in the page
+    /// cache, never copied on a write (no text relocations): they stay
+    /// there, and a page touched again comes back from there (a minor
+    /// fault, no disk read). Not "no dirty page": a program installed a
+    /// moment ago has dirty pages in the page cache until they are written
+    /// back, and they are still the file's. A library's pages are shared with the other processes that
     /// map it, so this lowers the RSS more than the Pss. Nothing else is
-    /// advised: a written code page, writable, read-only (RELRO) and
+    /// advised: a code page written to (then a copy), writable, read-only (RELRO) and
     /// anonymous mappings and the vDSO hold data that would be lost.
     ///
     /// - Returns: the bytes advised.
@@ -26,16 +28,16 @@ public enum ProgramCode {
     }
 
     /// One mapping of /proc/PID/smaps: its header line ("start-end perms
-    /// offset dev inode path") and its Private_Dirty field.
+    /// offset dev inode path") and its Anonymous field (pages copied on a write).
     struct Mapping: Equatable {
         var start: UInt
         var end: UInt
         var permissions: Substring
         var path: Substring
-        var privateDirtyKiB = 0
+        var anonymousKiB = 0
 
         /// Code read from a file and never written since.
-        var isCleanFileCode: Bool { permissions == "r-xp" && path.hasPrefix("/") && privateDirtyKiB == 0 }
+        var isCleanFileCode: Bool { permissions == "r-xp" && path.hasPrefix("/") && anonymousKiB == 0 }
     }
 
     static func mappings(inSmaps text: String) -> [Mapping] {
@@ -44,8 +46,8 @@ public enum ProgramCode {
             let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
             guard let first = fields.first else { continue }
             if first.hasSuffix(":") {
-                if first == "Private_Dirty:", fields.count >= 2, let kib = Int(fields[1]), !mappings.isEmpty {
-                    mappings[mappings.count - 1].privateDirtyKiB = kib
+                if first == "Anonymous:", fields.count >= 2, let kib = Int(fields[1]), !mappings.isEmpty {
+                    mappings[mappings.count - 1].anonymousKiB = kib
                 }
                 continue
             }
