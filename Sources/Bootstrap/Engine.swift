@@ -53,7 +53,7 @@ public struct Engine: Sendable {
         let units = try SystemdUnits()
         let liveness = Liveness(clock: clock)
         board.recordStage("prepare", begin.duration(to: clock.now))
-        spares?.start()
+        if !bootSpecPending { spares?.start() }
 
         let stop = StopSignal()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -134,6 +134,9 @@ public struct Engine: Sendable {
                 try await BootSpecArrival.wait(for: path)
                 return try SpecFile.load(path: path)
             }
+            // After what needs no secret is under way: the workers are for
+            // this boot's spec, still to come.
+            spares?.start()
             defer { group.cancelAll() }
             while let next = try await group.next() {
                 if let spec = next { return spec }

@@ -28,8 +28,9 @@ public final class SpareFetchWorkers: Sendable {
     }
 
     /// Starts the workers, once and not after `dismiss()`. The daemon does
-    /// it when its own start is done: loading libcurl, they would take the
-    /// CPU from it on a small VM's busy boot.
+    /// it when its own start is done (on a warm boot, once what needs no
+    /// secret is under way): loading libcurl, they would take the CPU from
+    /// it on a small VM's busy boot.
     public func start() {
         workers.withLock { workers in
             guard workers == nil else { return }
