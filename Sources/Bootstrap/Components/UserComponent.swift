@@ -30,10 +30,17 @@ public struct UserComponent: Component {
         // cloud-init's bootcmd makes the runtime folder with umask 077 for the
         // spec; the user must reach its token folder and status file in it.
         try Directory.system(paths.runtime, creating: .init()).setAttributes(mode: 0o755, owner: .root)
-        var changed = try await ensureUserExists(context)
+        let groups = wantedGroups(context)
+        // A group of the user's own name is useradd's to make (--user-group).
+        let ahead = UserIdentity.lookup(user.name) == nil ? groups.filter { $0 != user.name } : groups
+        var changed = try await ensureGroupsExist(context, ahead)
+        let created = try await createUserIfMissing(context, groups: ahead)
+        changed = try await convergeShell(context) || created || changed
         let grants = try Grants.load(paths, user: user.name)
         var granted = Grants(user: user.name)
-        changed = try await convergeGroups(context, previously: grants, now: &granted) || changed
+        changed =
+            try await convergeGroups(context, wanted: groups, givenAtCreation: created ? ahead : [], previously: grants, now: &granted)
+            || changed
         changed = try await convergeSudoRule(context, now: &granted) || changed
         try granted.save(paths)
         changed = try await trustCACertificates(context) || changed
@@ -44,12 +51,17 @@ public struct UserComponent: Component {
         UserIdentity.lookup(user.name) == nil ? .unhealthy("user \(user.name) does not exist") : .healthy
     }
 
-    private func ensureUserExists(_ context: ComponentContext) async throws -> Bool {
-        if let existing = UserIdentity.lookup(user.name) {
-            guard existing.shell != user.shell else { return false }
-            try await run(context, ["usermod", "--shell", user.shell, user.name])
-            return true
-        }
+    /// The user's shell as the spec says.
+    private func convergeShell(_ context: ComponentContext) async throws -> Bool {
+        guard let existing = UserIdentity.lookup(user.name), existing.shell != user.shell else { return false }
+        try await run(context, ["usermod", "--shell", user.shell, user.name])
+        return true
+    }
+
+    /// Creates the user when missing, in `groups` from the start (one
+    /// command less on a first boot). Returns whether it was created.
+    private func createUserIfMissing(_ context: ComponentContext, groups: [String]) async throws -> Bool {
+        guard UserIdentity.lookup(user.name) == nil else { return false }
         if GroupDatabase.id(of: user.name) != nil {
             throw ComponentError(
                 .configuration,
@@ -57,24 +69,38 @@ public struct UserComponent: Component {
                     + "choose another user.name or remove the group from the image")
         }
         context.report("creating user \(user.name)")
-        try await run(context, ["useradd", "--create-home", "--user-group", "--shell", user.shell, user.name])
+        let inGroups = groups.isEmpty ? [] : ["--groups", groups.joined(separator: ",")]
+        try await run(context, ["useradd", "--create-home", "--user-group", "--shell", user.shell] + inGroups + [user.name])
         return true
     }
 
-    /// The groups the spec asks for, made when missing (docker's before its
-    /// package makes it, so the agent starts with every group at once); the
-    /// ones the daemon added earlier that the spec no longer asks for are
-    /// taken away. Groups the user was in without the daemon are left alone.
-    private func convergeGroups(_ context: ComponentContext, previously: Grants, now granted: inout Grants) async throws -> Bool {
+    /// The groups the spec asks for, each once.
+    private func wantedGroups(_ context: ComponentContext) -> [String] {
         var wanted = user.groups
         if user.sudo, let admin = context.distro?.adminGroup { wanted.append(admin) }
         if wantsDockerGroup { wanted.append("docker") }
-        wanted = wanted.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        return wanted.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+    }
+
+    /// The groups the spec asks for, made when missing (docker's before its
+    /// package makes it, so the agent starts with every group at once).
+    private func ensureGroupsExist(_ context: ComponentContext, _ groups: [String]) async throws -> Bool {
         var changed = false
-        for group in wanted where GroupDatabase.id(of: group) == nil {
+        for group in groups where GroupDatabase.id(of: group) == nil {
             try await run(context, ["groupadd", "--system", group])
             changed = true
         }
+        return changed
+    }
+
+    /// The user in every group the spec asks for; the ones the daemon added
+    /// earlier (or gave the user when it created it) that the spec no longer
+    /// asks for are taken away. Groups the user was in without the daemon
+    /// are left alone.
+    private func convergeGroups(
+        _ context: ComponentContext, wanted: [String], givenAtCreation: [String], previously: Grants, now granted: inout Grants
+    ) async throws -> Bool {
+        var changed = false
         let current = Set(UserIdentity.lookup(user.name)?.groupNames ?? [])
         let missing = wanted.filter { !current.contains($0) }
         if !missing.isEmpty {
@@ -82,8 +108,8 @@ public struct UserComponent: Component {
             try await run(context, ["usermod", "--append", "--groups", missing.joined(separator: ","), user.name])
             changed = true
         }
-        // Recorded: what the daemon added now, and what it had added before and still wants.
-        granted.groups = Array(Set(missing + previously.groups.filter(wanted.contains))).sorted()
+        // Recorded: what the daemon gave now, and what it had given before and still wants.
+        granted.groups = Array(Set(missing + givenAtCreation + previously.groups.filter(wanted.contains))).sorted()
         for group in previously.groups where !wanted.contains(group) && current.contains(group) {
             context.report("removing \(user.name) from \(group)")
             try await run(context, ["gpasswd", "--delete", user.name, group])

@@ -4,16 +4,17 @@ import Glibc
 /// executable and of the shared libraries it has loaded.
 public enum ProgramCode {
     /// Moves code out of the resident set: madvise(2) MADV_DONTNEED on
-    /// every private `r-xp` mapping of a file in /proc/self/smaps that has
-    /// no anonymous page. Such pages are the file's own pages in the page
-    /// cache, never copied on a write (no text relocations): they stay
+    /// every private `r-xp` mapping of a file in /proc/self/smaps that holds
+    /// no anonymous page. Its pages are then the file's own pages in the
+    /// page cache, never copied on a write (no text relocations): they stay
     /// there, and a page touched again comes back from there (a minor
     /// fault, no disk read). Not "no dirty page": a program installed a
-    /// moment ago has dirty pages in the page cache until they are written
-    /// back, and they are still the file's. A library's pages are shared with the other processes that
-    /// map it, so this lowers the RSS more than the Pss. Nothing else is
-    /// advised: a code page written to (then a copy), writable, read-only (RELRO) and
-    /// anonymous mappings and the vDSO hold data that would be lost.
+    /// moment ago is dirty in the page cache until it is written back, and
+    /// those pages are still the file's. A library's pages are shared with
+    /// the other processes that map it, so this lowers the RSS more than
+    /// the Pss. Nothing else is advised: a code mapping with a page copied
+    /// on a write, writable, read-only (RELRO) and anonymous mappings and
+    /// the vDSO hold data that would be lost.
     ///
     /// - Returns: the bytes advised.
     @discardableResult
@@ -40,6 +41,7 @@ public enum ProgramCode {
         var isCleanFileCode: Bool { permissions == "r-xp" && path.hasPrefix("/") && anonymousKiB == 0 }
     }
 
+    /// The mappings in the text of a /proc/PID/smaps, in its order.
     static func mappings(inSmaps text: String) -> [Mapping] {
         var mappings: [Mapping] = []
         for line in text.split(separator: "\n") {
