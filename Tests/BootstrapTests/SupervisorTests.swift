@@ -152,6 +152,23 @@ final class SupervisorTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(clock.now.offset, policy.cooldown)
     }
 
+    func testAProgramThatStartsAnsweringIsSeenWithinAnEighthOfItsStartTimeBetween20And250Ms() {
+        for answersAfter in [Duration.milliseconds(5), .milliseconds(90), .milliseconds(300), .seconds(2), .seconds(45)] {
+            // The probes' times after the unit's start, up to the first one that finds it answering.
+            var probedAt = Duration.zero
+            var probes = 1
+            while probedAt < answersAfter {
+                probedAt += policy.startupProbeDelay(after: probedAt)
+                probes += 1
+            }
+            let late = probedAt - answersAfter
+            let allowed = min(.milliseconds(250), max(.milliseconds(20), answersAfter / 8))
+            XCTAssertLessThanOrEqual(late, allowed, "answering after \(answersAfter), seen \(late) later, by probe \(probes)")
+        }
+        XCTAssertEqual(policy.startupProbeDelay(after: .zero), .milliseconds(20))
+        XCTAssertEqual(policy.startupProbeDelay(after: .seconds(60)), .milliseconds(250), "a slow start is not probed in a busy loop")
+    }
+
     func testRestartBackoffDoublesUpToItsCap() {
         let backoff = SupervisionPolicy.Backoff(initial: .seconds(1), maximum: .seconds(60))
         XCTAssertEqual((1...8).map { backoff.delay(after: $0, random: 0) }, [1, 2, 4, 8, 16, 32, 60, 60].map { Duration.seconds($0) })

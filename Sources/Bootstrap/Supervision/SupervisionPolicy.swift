@@ -14,8 +14,8 @@ public struct SupervisionPolicy: Sendable, Equatable {
     public var probeInterval: Duration = .seconds(10)
     /// How often to probe while waiting for the first healthy answer: every
     /// eighth of the time waited so far, within these bounds, so a program
-    /// that answers is seen at most that much later (a fixed 250 ms was
-    /// most of the time from code-server listening to READY=1).
+    /// that answers is seen at most that much later (a fixed 250 ms could
+    /// add that much to every start on the way to READY=1).
     public var startupProbeInterval: ClosedRange<Duration> = .milliseconds(20) ... .milliseconds(250)
     /// How long a started unit may take to answer its probe.
     public var startTimeout: Duration = .seconds(120)
@@ -37,7 +37,7 @@ public struct SupervisionPolicy: Sendable, Equatable {
     public init() {}
 
     /// The wait before the next start-up probe, `waited` after the unit's start.
-    func startupProbeDelay(after waited: Duration) -> Duration {
+    public func startupProbeDelay(after waited: Duration) -> Duration {
         min(startupProbeInterval.upperBound, max(startupProbeInterval.lowerBound, waited / 8))
     }
 
