@@ -17,6 +17,7 @@ final class FetchWorkerTests: XCTestCase {
     private let slowPath = "/files/a.bin?chunk=65536&delay=100"
 
     override func setUpWithError() throws {
+        signal(SIGPIPE, SIG_IGN)  // as in the daemon (BrokenPipes.failWrites): a write to a gone worker fails with EPIPE
         server = try TestFileServer()
         try server.serve("a.bin", content)
         folder = NSTemporaryDirectory() + "worker-\(UUID().uuidString)"

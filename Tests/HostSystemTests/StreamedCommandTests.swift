@@ -6,6 +6,9 @@ import XCTest
 /// A command whose output is read line by line while it runs (the daemon's
 /// fetch worker), with the same deadline and teardown as any other.
 final class StreamedCommandTests: XCTestCase {
+    // As the daemon does: a write to a command that exited first fails with EPIPE, never kills the tests.
+    override func setUp() { BrokenPipes.failWrites() }
+
     private final class Lines: Sendable {
         private let lines = Mutex<[String]>([])
         func append(_ line: String) { lines.withLock { $0.append(line) } }
