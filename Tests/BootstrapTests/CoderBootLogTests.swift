@@ -1,5 +1,6 @@
 import BootstrapTestKit
 import Foundation
+import HostSystem
 import Logging
 import Synchronization
 import SystemdSupport
@@ -24,9 +25,9 @@ final class CoderBootLogTests: XCTestCase {
     var running: [Task<Void, Never>] = []
 
     override func setUp() async throws {
-        // As in the daemon (BrokenPipes.failWrites): a worker killed at its deadline before it read its request
+        // As in the daemon: a worker killed at its deadline before it read its request
         // makes that write fail with EPIPE instead of killing the test process.
-        signal(SIGPIPE, SIG_IGN)
+        BrokenPipes.failWrites()
         coder = try CoderStandin()
         journal = JournalRecorder()
     }

@@ -1,6 +1,7 @@
 import BootstrapTestKit
 import Fetch
 import Foundation
+import HostSystem
 import Logging
 import WorkspaceSpec
 import XCTest
@@ -17,7 +18,7 @@ final class FetchWorkerTests: XCTestCase {
     private let slowPath = "/files/a.bin?chunk=65536&delay=100"
 
     override func setUpWithError() throws {
-        signal(SIGPIPE, SIG_IGN)  // as in the daemon (BrokenPipes.failWrites): a write to a gone worker fails with EPIPE
+        BrokenPipes.failWrites()  // as in the daemon: a write to a worker that is gone fails with EPIPE
         server = try TestFileServer()
         try server.serve("a.bin", content)
         folder = NSTemporaryDirectory() + "worker-\(UUID().uuidString)"

@@ -31,11 +31,17 @@ public struct UserComponent: Component {
         // spec; the user must reach its token folder and status file in it.
         try Directory.system(paths.runtime, creating: .init()).setAttributes(mode: 0o755, owner: .root)
         let groups = wantedGroups(context)
+        let existing = UserIdentity.lookup(user.name)
         // A group of the user's own name is useradd's to make (--user-group).
-        let ahead = UserIdentity.lookup(user.name) == nil ? groups.filter { $0 != user.name } : groups
+        let ahead = existing == nil ? groups.filter { $0 != user.name } : groups
         var changed = try await ensureGroupsExist(context, ahead)
-        let created = try await createUserIfMissing(context, groups: ahead)
-        changed = try await convergeShell(context) || created || changed
+        let created = existing == nil
+        if let existing {
+            changed = try await convergeShell(context, of: existing) || changed
+        } else {
+            try await createUser(context, groups: ahead)
+            changed = true
+        }
         let grants = try Grants.load(paths, user: user.name)
         var granted = Grants(user: user.name)
         changed =
@@ -52,16 +58,15 @@ public struct UserComponent: Component {
     }
 
     /// The user's shell as the spec says.
-    private func convergeShell(_ context: ComponentContext) async throws -> Bool {
-        guard let existing = UserIdentity.lookup(user.name), existing.shell != user.shell else { return false }
+    private func convergeShell(_ context: ComponentContext, of existing: UserIdentity) async throws -> Bool {
+        guard existing.shell != user.shell else { return false }
         try await run(context, ["usermod", "--shell", user.shell, user.name])
         return true
     }
 
-    /// Creates the user when missing, in `groups` from the start (one
-    /// command less on a first boot). Returns whether it was created.
-    private func createUserIfMissing(_ context: ComponentContext, groups: [String]) async throws -> Bool {
-        guard UserIdentity.lookup(user.name) == nil else { return false }
+    /// Creates the user, in `groups` from the start (one command less on a
+    /// first boot).
+    private func createUser(_ context: ComponentContext, groups: [String]) async throws {
         if GroupDatabase.id(of: user.name) != nil {
             throw ComponentError(
                 .configuration,
@@ -71,7 +76,6 @@ public struct UserComponent: Component {
         context.report("creating user \(user.name)")
         let inGroups = groups.isEmpty ? [] : ["--groups", groups.joined(separator: ",")]
         try await run(context, ["useradd", "--create-home", "--user-group", "--shell", user.shell] + inGroups + [user.name])
-        return true
     }
 
     /// The groups the spec asks for, each once.
