@@ -92,6 +92,12 @@ def print_boots(boots):
         parts = [f"{k.removesuffix('_s')} {v:.2f}" for k, v in st.items()
                  if k.startswith(("own_time", "unit_start_to_ready", "exec_to_first", "prepare", "converge", "start_"))]
         print(f"  {kind}: " + ", ".join(parts))
+    cold = m["project_cold"]["daemon_stages"]
+    starts = {k.removeprefix("download_start_").removesuffix("_after_spec_s"): v * 1000 for k, v in cold.items()
+              if k.startswith("download_start_")}
+    if starts:
+        print("  cold, downloads started after the daemon had its spec: "
+              + ", ".join(f"{name} {ms:.0f} ms ({ms / 100:.2f}x of 100 ms)" for name, ms in sorted(starts.items())))
     warm = m["project_warm"]["daemon_stages"]
     if "own_time_critical_path_s" in warm:
         own, path, before = (warm[k] * 1000 for k in ("own_time_s", "own_time_critical_path_s", "start_up_before_the_boot_spec_s"))

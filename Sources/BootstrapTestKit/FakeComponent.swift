@@ -16,14 +16,17 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
     public let bootUnits: [String]
     public let afterUnits: [String]
     private let units: FakeUnits<C>
+    private let prefetchWork: (@Sendable (ComponentContext) async throws -> Void)?
     private let outcomes: Mutex<[Outcome]>
     private let convergeCount = Mutex(0)
     private let afterReadyCount = Mutex(0)
 
     public init(
         _ name: ComponentName, unit: String?, needs: Set<ComponentName> = [], bootUnits: [String] = [],
-        afterUnits: [String] = [], units: FakeUnits<C>, outcomes: [Outcome] = [.converged(changed: false)]
+        afterUnits: [String] = [], units: FakeUnits<C>, outcomes: [Outcome] = [.converged(changed: false)],
+        prefetch: (@Sendable (ComponentContext) async throws -> Void)? = nil
     ) {
+        self.prefetchWork = prefetch
         self.name = name
         self.unit = unit
         self.needs = needs
@@ -42,6 +45,8 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
         case .fails(let error): throw error
         }
     }
+
+    public func prefetch(_ context: ComponentContext) async throws { try await prefetchWork?(context) }
 
     public func probe() async -> ProbeResult {
         guard let unit else { return .healthy }

@@ -190,6 +190,38 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(dependent.converges, 1)
     }
 
+    func testAComponentsPrefetchRunsWhileWhatItNeedsIsPendingAndItConvergesOnlyAfterThePrefetch() async {
+        let gate = DependencyGate()
+        let (download, finish) = AsyncStream<Void>.makeStream()
+        let codeServer = FakeComponent(
+            .codeServer, unit: unit, needs: [.user], units: units,
+            prefetch: { context in
+                context.report("downloading")
+                for await _ in download { break }
+            })
+        let (events, task) = start(codeServer, gate: gate)
+        await events.wait { $0.event == .progress("downloading") }
+        await events.wait { $0.event == .pending(waitingFor: [.user]) }
+        gate.set(.user, .ready)
+        for _ in 0..<1_000 { await Task.yield() }
+        XCTAssertEqual(codeServer.converges, 0, "converge waits for the prefetch, which is still downloading")
+        finish.yield()
+        await events.wait { $0.event == .healthy(first: true) }
+        task.cancel()
+        await task.value
+        XCTAssertEqual(codeServer.converges, 1)
+    }
+
+    func testAPrefetchThatFailsIsTheFirstConvergesFailureRetriedAsSuch() async {
+        let codeServer = FakeComponent(
+            .codeServer, unit: unit, units: units,
+            prefetch: { _ in throw ComponentError(.server, "code-server 4.96.4: 503 Service Unavailable") })
+        let events = await supervise(codeServer) { $0.event == .healthy(first: true) }
+        let waits = events.compactMap { if case .waiting(let reason, _, let attempt) = $0 { "\(attempt) \(reason)" } else { nil } }
+        XCTAssertEqual(waits, ["1 code-server 4.96.4: 503 Service Unavailable"], "\(events)")
+        XCTAssertEqual(codeServer.converges, 1, "converge runs once, after the wait the prefetch's failure earned")
+    }
+
     func testAComponentOrderedAfterABootUnitConvergesOnlyOnceThatUnitIsActive() async {
         let ssh = FakeComponent(.ssh, unit: "ssh.service", afterUnits: ["sysinit.target"], units: units)
         let (events, task) = start(ssh)

@@ -38,6 +38,8 @@ struct TokenCheckedComponent: Component {
         return result
     }
 
+    func prefetch(_ context: ComponentContext) async throws { try await wrapped.prefetch(context) }
+
     func afterReady(_ context: ComponentContext) async { await wrapped.afterReady(context) }
 
     func prepareStart(_ context: ComponentContext) async throws { try await wrapped.prepareStart(context) }

@@ -28,7 +28,7 @@ public struct CodeServerComponent: Component {
 
     public func converge(_ context: ComponentContext) async throws -> Bool {
         let user = try context.workspaceUser()
-        let release = try await installRelease(context)
+        let release = try await installRelease(context)  // at once when the prefetch installed it
         let root = try Directory.system(context.paths.codeServerRoot, creating: .init())
         var changed = try root.pointLink("current", at: release)
         var environment = EnvironmentFile(comment: "Managed by coder-vm-bootstrap from the workspace spec (codeServer section).")
@@ -39,6 +39,12 @@ public struct CodeServerComponent: Component {
         changed = try environmentFolder.writeFile("\(userName).env", text: environment.text, mode: 0o600) || changed
         try writeSettingsIfMissing(context, user: user)
         return changed
+    }
+
+    /// The release, downloaded and unpacked into root's /opt/code-server
+    /// while the user is still being made.
+    public func prefetch(_ context: ComponentContext) async throws {
+        _ = try await installRelease(context)
     }
 
     public func probe() async -> ProbeResult {

@@ -37,6 +37,13 @@ public protocol Component: Sendable {
     /// A real probe (a banner, an HTTP status), not "the process exists".
     func probe() async -> ProbeResult
 
+    /// The start of converging that needs neither `needs` nor `afterUnits`:
+    /// downloads into root's own folders (code-server's release). The
+    /// supervisor starts it beside those waits and converges once it is
+    /// over, so a first boot's downloads do not wait for `useradd`. What it
+    /// throws is converge's first failure, reported and retried as such.
+    func prefetch(_ context: ComponentContext) async throws
+
     /// Work that follows the first healthy probe and must not delay
     /// readiness (code-server's extensions).
     func afterReady(_ context: ComponentContext) async
@@ -52,6 +59,7 @@ extension Component {
     public var bootUnits: [String] { [] }
     public var afterUnits: [String] { [] }
     public var usesSecrets: Bool { false }
+    public func prefetch(_ context: ComponentContext) async throws {}
     public func afterReady(_ context: ComponentContext) async {}
     public func prepareStart(_ context: ComponentContext) async throws {}
 }

@@ -105,18 +105,34 @@ public struct DockerComponent: Component {
 }
 
 /// dpkg's status file: one stanza per package, `Package:` then `Status:`.
+/// Read on every boot and a megabyte or more on a cloud image, so it is
+/// scanned as bytes, line by line, not split into strings.
 struct DpkgStatus {
-    let text: Substring
+    let bytes: [UInt8]
 
-    init(_ bytes: [UInt8]) { text = Substring(String(decoding: bytes, as: UTF8.self)) }
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// The `Status:` of `package` ("install ok installed"), nil when dpkg does not know it.
     func state(of package: String) -> String? {
-        for stanza in text.split(separator: "\n\n") {
-            let lines = stanza.split(separator: "\n")
-            guard lines.contains("Package: \(package)") else { continue }
-            return lines.first { $0.hasPrefix("Status: ") }.map { String($0.dropFirst("Status: ".count)) }
+        let packageLine = Array("Package: \(package)".utf8)
+        let statusPrefix = Array("Status: ".utf8)
+        var matched = false
+        var status: ArraySlice<UInt8>?
+        var start = bytes.startIndex
+        while start <= bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+            let line = bytes[start..<end]
+            if line.isEmpty {
+                if matched { break }
+                status = nil
+            } else if line.elementsEqual(packageLine) {
+                matched = true
+            } else if line.starts(with: statusPrefix) {
+                status = line.dropFirst(statusPrefix.count)
+            }
+            start = end + 1
         }
-        return nil
+        guard matched, let status else { return nil }
+        return String(decoding: status, as: UTF8.self)
     }
 }

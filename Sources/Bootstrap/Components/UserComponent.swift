@@ -30,6 +30,8 @@ public struct UserComponent: Component {
         // cloud-init's bootcmd makes the runtime folder with umask 077 for the
         // spec; the user must reach its token folder and status file in it.
         try Directory.system(paths.runtime, creating: .init()).setAttributes(mode: 0o755, owner: .root)
+        // The rule names the user but needs no account: visudo checks it while useradd runs.
+        async let sudoRule = convergeSudoRule(context)
         let groups = wantedGroups(context)
         let existing = UserIdentity.lookup(user.name)
         // A group of the user's own name is useradd's to make (--user-group).
@@ -47,7 +49,9 @@ public struct UserComponent: Component {
         changed =
             try await convergeGroups(context, wanted: groups, givenAtCreation: created ? ahead : [], previously: grants, now: &granted)
             || changed
-        changed = try await convergeSudoRule(context, now: &granted) || changed
+        let sudo = try await sudoRule
+        granted.sudo = sudo.granted
+        changed = sudo.changed || changed
         try granted.save(paths)
         changed = try await trustCACertificates(context) || changed
         return changed
@@ -123,22 +127,22 @@ public struct UserComponent: Component {
     }
 
     /// Passwordless sudo through a sudoers drop-in checked by visudo before
-    /// it is put in place; removed when the spec says `sudo: false`.
-    private func convergeSudoRule(_ context: ComponentContext, now granted: inout Grants) async throws -> Bool {
+    /// it is put in place; removed when the spec says `sudo: false`. Returns
+    /// whether the file changed and whether the rule is granted now.
+    private func convergeSudoRule(_ context: ComponentContext) async throws -> (changed: Bool, granted: Bool) {
         let folderPath = context.paths.sudoers
-        guard let folder = try? Directory.system(folderPath) else { return false }  // no sudo on this image
+        guard let folder = try? Directory.system(folderPath) else { return (false, false) }  // no sudo on this image
         let file = "90-coder-vm-bootstrap"
-        guard user.sudo else { return try folder.remove(file) }
-        granted.sudo = true
+        guard user.sudo else { return (try folder.remove(file), false) }
         var rule = ConfigLines(header: "Managed by coder-vm-bootstrap (user.sudo in the workspace spec).")
         try rule.add(user.name, "ALL=(ALL)", "NOPASSWD:ALL")
         let text = Array(rule.text.utf8)
-        if try folder.readFile(file) == text, try folder.status(file)?.permissions == 0o440 { return false }
+        if try folder.readFile(file) == text, try folder.status(file)?.permissions == 0o440 { return (false, true) }
         let staged = ".\(file).check"
         try folder.writeFile(staged, text, mode: 0o440)
         defer { _ = try? folder.remove(staged) }
         try await run(context, ["visudo", "-c", "-q", "-f", folder.childPath(staged)])
-        return try folder.writeFile(file, text, mode: 0o440)
+        return (try folder.writeFile(file, text, mode: 0o440), true)
     }
 
     /// The spec's CA certificates, installed into the distribution's trust

@@ -1,9 +1,9 @@
 import WorkspaceSpec
 
 /// Brings one component up and keeps it healthy, the same way for every
-/// component: wait for what it needs, converge, start its unit, wait for
-/// the first healthy probe, then probe on an interval and restart it (with
-/// backoff and a budget) when it is dead or hung. systemd already restarts
+/// component: start its prefetch, wait for what it needs, converge, start
+/// its unit, wait for the first healthy probe, then probe on an interval
+/// and restart it (with backoff and a budget) when it is dead or hung. systemd already restarts
 /// a process that exits; this adds what systemd cannot see. Everything that
 /// happens is an event (`ComponentEvent`); the supervisor keeps no status
 /// of its own.
@@ -71,12 +71,17 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         var needsRestart = false
         /// A restart systemd may not have carried out: restart (not kill) it on the next bring-up.
         var restartPending = false
+        /// What the prefetch threw: the first converge's failure.
+        var prefetchFailure: (any Error)?
     }
 
     private func supervise(onFirstReady: @Sendable () -> Void) async throws {
+        async let prefetchFailure = prefetch()
         try await waitForUnits()
         try await waitForNeeds()
+        promise(policy.convergeAllowance)  // what is left of the prefetch is part of converging
         var progress = Progress()
+        progress.prefetchFailure = await prefetchFailure
         while true {
             try Task.checkCancellation()
             guard let changed = try await convergeOnce(&progress) else { continue }
@@ -162,6 +167,16 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
 
     // MARK: Converge
 
+    /// The component's prefetch; what it threw.
+    private func prefetch() async -> (any Error)? {
+        do {
+            try await component.prefetch(context)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// Converges once; nil when it failed (the wait before the next try is
     /// over by then), else whether something the unit uses changed.
     private func convergeOnce(_ progress: inout Progress) async throws -> Bool? {
@@ -170,6 +185,10 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         promise(policy.convergeAllowance)
         let changed: Bool
         do {
+            if let failure = progress.prefetchFailure {
+                progress.prefetchFailure = nil
+                throw failure
+            }
             changed = try await component.converge(context)
         } catch is CancellationError {
             throw CancellationError()
