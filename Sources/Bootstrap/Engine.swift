@@ -185,8 +185,9 @@ public struct Engine: Sendable {
     /// Once READY=1 is sent, and again once the boot log has ended after it,
     /// most of the daemon's code and its libraries' (spec parsing, user
     /// preparation, converging, the boot log) has run for the last time:
-    /// its pages leave the resident set (they stay in the page cache, see
-    /// `ProgramCode`), and so do the free pages the allocator kept from
+    /// its pages leave the resident set with the read-only data the loader
+    /// read once (they stay in the page cache, see `ProgramCode`), and so
+    /// do the free pages the allocator kept from
     /// that work (`FreeHeapPages`); what the supervision touches again
     /// comes back.
     static func dropStartUpCode(logger: Logger) {
@@ -194,7 +195,7 @@ public struct Engine: Sendable {
         do {
             let bytes = try ProgramCode.dropResidentPages()
             logger.info(
-                "the daemon's code and its libraries' (\(bytes / 1024) KiB mapped) left the resident set; their pages stay in the page cache",
+                "the daemon's and its libraries' code and read-only data (\(bytes / 1024) KiB mapped) left the resident set; their pages stay in the page cache",
                 metadata: ["stage": "ready"])
         } catch {
             logger.warning("could not drop the start-up code from the resident set: \(error)", metadata: ["stage": "ready"])

@@ -5,10 +5,13 @@ import XCTest
 
 /// The daemon's code pages (its own and its libraries') out of its resident set after READY=1.
 final class ProgramCodeTests: XCTestCase {
-    func testOnlyReadExecuteMappingsOfFilesWithNoCopiedPageAreAdvised() {
+    func testOnlyReadOnlyMappingsOfFilesWithNoCopiedPageAreAdvised() {
         let smaps = """
             55d0c0000000-55d0c0a00000 r--p 00000000 08:01 393                        /usr/bin/coder-vm-bootstrap
             Rss:                 392 kB
+            Anonymous:           392 kB
+            7f1a2a000000-7f1a2a0a9000 r--p 00000000 08:01 814                        /usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30
+            Rss:                 676 kB
             Anonymous:             0 kB
             55d0c0a00000-55d0c1400000 r-xp 00a00000 08:01 393                        /usr/bin/coder-vm-bootstrap
             Rss:                5120 kB
@@ -29,14 +32,17 @@ final class ProgramCodeTests: XCTestCase {
             VmFlags: rd ex mr mw me dw
             """
         let mappings = ProgramCode.mappings(inSmaps: smaps)
-        XCTAssertEqual(mappings.count, 8)
+        XCTAssertEqual(mappings.count, 9)
         XCTAssertEqual(
-            mappings.filter(\.isCleanFileCode).map(\.path),
-            ["/usr/bin/coder-vm-bootstrap", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/opt/a b (deleted)"],
-            "files' code, dirty in the page cache (just installed) or not; never a copied page, data or the vDSO")
-        XCTAssertEqual(mappings[1].start, 0x55d0c0a00000)
-        XCTAssertEqual(mappings[1].end, 0x55d0c1400000)
-        XCTAssertEqual(mappings[4].anonymousKiB, 8)
+            mappings.filter(\.holdsOnlyFilePages).map(\.path),
+            [
+                "/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30", "/usr/bin/coder-vm-bootstrap", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+                "/opt/a b (deleted)",
+            ],
+            "files' code and read-only data, dirty in the page cache (just installed) or not; never RELRO or another copied page, data or the vDSO")
+        XCTAssertEqual(mappings[2].start, 0x55d0c0a00000)
+        XCTAssertEqual(mappings[2].end, 0x55d0c1400000)
+        XCTAssertEqual(mappings[5].anonymousKiB, 8)
     }
 
     func testDroppedCodePagesLeaveTheResidentSetAndTheProcessRunsOn() throws {
@@ -49,14 +55,14 @@ final class ProgramCodeTests: XCTestCase {
         XCTAssertEqual(String(decoding: Array("still runs".utf8), as: UTF8.self), "still runs")
     }
 
-    /// Rss of this process's r-xp mappings of files, from smaps.
+    /// Rss of this process's r-xp and r--p mappings of files, from smaps.
     private func residentCodeKiB() throws -> Int {
         var inCode = false
         var total = 0
         for line in try String(contentsOfFile: "/proc/self/smaps", encoding: .utf8).split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if let first = fields.first, first.contains("-"), fields.count >= 5 {
-                inCode = fields[1] == "r-xp" && fields.count >= 6 && fields[5].hasPrefix("/")
+                inCode = (fields[1] == "r-xp" || fields[1] == "r--p") && fields.count >= 6 && fields[5].hasPrefix("/")
             } else if inCode, fields.first == "Rss:", fields.count >= 2, let kib = Int(fields[1]) {
                 total += kib
             }
