@@ -13,6 +13,7 @@ import argparse
 import json
 import pathlib
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -79,6 +80,7 @@ def main():
         if ws:
             ws.close()
         stand_ins.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     start = next(s for s in samples if s["cycles"] >= args.warmup)
     end = samples[-1]
     per_thousand = (end["anonymous_kib"] - start["anonymous_kib"]) * 1000 / max(1, end["cycles"] - start["cycles"])

@@ -14,6 +14,7 @@ import argparse
 import pathlib
 import statistics
 import subprocess
+import shutil
 import sys
 import tempfile
 
@@ -82,6 +83,7 @@ def main():
             print(f"  {statistics.median(values):6.2f} ({min(values):5.2f}-{max(values):5.2f})  {name}")
     finally:
         c.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
