@@ -203,6 +203,7 @@ final class SupervisorTests: XCTestCase {
         await events.wait { $0.event == .progress("downloading") }
         await events.wait { $0.event == .pending(waitingFor: [.user]) }
         gate.set(.user, .ready)
+        await events.wait { $0.event == .converging }  // not pending: the wait is for its own download now
         for _ in 0..<1_000 { await Task.yield() }
         XCTAssertEqual(codeServer.converges, 0, "converge waits for the prefetch, which is still downloading")
         finish.yield()

@@ -73,14 +73,19 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         var restartPending = false
         /// What the prefetch threw: the first converge's failure.
         var prefetchFailure: (any Error)?
+        /// When the first converge began, with the wait for the prefetch.
+        var convergeBegan: C.Instant?
     }
 
     private func supervise(onFirstReady: @Sendable () -> Void) async throws {
         async let prefetchFailure = prefetch()
         try await waitForUnits()
         try await waitForNeeds()
-        promise(policy.convergeAllowance)  // what is left of the prefetch is part of converging
         var progress = Progress()
+        // What is left of the prefetch is the first converge's start.
+        record(.converging)
+        progress.convergeBegan = clock.now
+        promise(policy.convergeAllowance)
         progress.prefetchFailure = await prefetchFailure
         while true {
             try Task.checkCancellation()
@@ -180,8 +185,9 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
     /// Converges once; nil when it failed (the wait before the next try is
     /// over by then), else whether something the unit uses changed.
     private func convergeOnce(_ progress: inout Progress) async throws -> Bool? {
-        let begin = clock.now
-        record(.converging)
+        let begin = progress.convergeBegan ?? clock.now
+        if progress.convergeBegan == nil { record(.converging) }
+        progress.convergeBegan = nil
         promise(policy.convergeAllowance)
         let changed: Bool
         do {
