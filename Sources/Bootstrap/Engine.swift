@@ -187,9 +187,8 @@ public struct Engine: Sendable {
     /// preparation, converging, the boot log) has run for the last time:
     /// its pages leave the resident set with the read-only data the loader
     /// read once (they stay in the page cache, see `ProgramCode`), and so
-    /// do the free pages the allocator kept from
-    /// that work (`FreeHeapPages`); what the supervision touches again
-    /// comes back.
+    /// do the free pages the allocator kept from that work
+    /// (`FreeHeapPages`); what the supervision touches again comes back.
     static func dropStartUpCode(logger: Logger) {
         FreeHeapPages.release()
         do {

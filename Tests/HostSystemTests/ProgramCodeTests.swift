@@ -24,6 +24,9 @@ final class ProgramCodeTests: XCTestCase {
             7f1a2b200000-7f1a2b300000 r-xp 00000000 08:01 813                        /usr/lib/libtextrel.so
             Private_Dirty:         8 kB
             Anonymous:             8 kB
+            7f1a2b400000-7f1a2b420000 r--p 00020000 08:01 815                        /usr/lib/libswapped.so
+            Anonymous:             0 kB
+            Swap:                 12 kB
             7f1a2c000000-7f1a2c021000 rw-p 00000000 00:00 0 
             Anonymous:           132 kB
             7ffd1c5f1000-7ffd1c5f3000 r-xp 00000000 00:00 0                          [vdso]
@@ -32,17 +35,18 @@ final class ProgramCodeTests: XCTestCase {
             VmFlags: rd ex mr mw me dw
             """
         let mappings = ProgramCode.mappings(inSmaps: smaps)
-        XCTAssertEqual(mappings.count, 9)
+        XCTAssertEqual(mappings.count, 10)
         XCTAssertEqual(
             mappings.filter(\.holdsOnlyFilePages).map(\.path),
             [
                 "/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30", "/usr/bin/coder-vm-bootstrap", "/usr/lib/x86_64-linux-gnu/libc.so.6",
                 "/opt/a b (deleted)",
             ],
-            "files' code and read-only data, dirty in the page cache (just installed) or not; never RELRO or another copied page, data or the vDSO")
+            "files' code and read-only data, dirty in the page cache (just installed) or not; never RELRO or another copied page (resident or swapped out), data or the vDSO")
         XCTAssertEqual(mappings[2].start, 0x55d0c0a00000)
         XCTAssertEqual(mappings[2].end, 0x55d0c1400000)
         XCTAssertEqual(mappings[5].anonymousKiB, 8)
+        XCTAssertEqual(mappings[6].swapKiB, 12)
     }
 
     func testDroppedCodePagesLeaveTheResidentSetAndTheProcessRunsOn() throws {

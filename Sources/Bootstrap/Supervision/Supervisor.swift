@@ -3,10 +3,10 @@ import WorkspaceSpec
 /// Brings one component up and keeps it healthy, the same way for every
 /// component: start its prefetch, wait for what it needs, converge, start
 /// its unit, wait for the first healthy probe, then probe on an interval
-/// and restart it (with backoff and a budget) when it is dead or hung. systemd already restarts
-/// a process that exits; this adds what systemd cannot see. Everything that
-/// happens is an event (`ComponentEvent`); the supervisor keeps no status
-/// of its own.
+/// and restart it (with backoff and a budget) when it is dead or hung.
+/// systemd already restarts a process that exits; this adds what systemd
+/// cannot see. Everything that happens is an event (`ComponentEvent`); the
+/// supervisor keeps no status of its own.
 public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
     let component: any Component
     let context: ComponentContext

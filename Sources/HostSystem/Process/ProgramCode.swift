@@ -5,7 +5,7 @@ import Glibc
 public enum ProgramCode {
     /// Moves them out of the resident set: madvise(2) MADV_DONTNEED on
     /// every private `r-xp` or `r--p` mapping of a file in /proc/self/smaps
-    /// that holds no anonymous page. Its pages are then the file's own
+    /// that holds no anonymous page, resident or swapped out. Its pages are then the file's own
     /// pages in the page cache, never copied on a write: they stay there,
     /// and a page touched again comes back from there (a minor fault, no
     /// disk read). The `r--p` ones are mostly what the dynamic loader read
@@ -32,16 +32,22 @@ public enum ProgramCode {
     }
 
     /// One mapping of /proc/PID/smaps: its header line ("start-end perms
-    /// offset dev inode path") and its Anonymous field (pages copied on a write).
+    /// offset dev inode path") and its Anonymous and Swap fields (pages
+    /// copied on a write, resident or swapped out).
     struct Mapping: Equatable {
         var start: UInt
         var end: UInt
         var permissions: Substring
         var path: Substring
         var anonymousKiB = 0
+        /// Its pages copied on a write and swapped out since, which
+        /// `Anonymous` no longer counts.
+        var swapKiB = 0
 
         /// Code or read-only data of a file, never written since.
-        var holdsOnlyFilePages: Bool { (permissions == "r-xp" || permissions == "r--p") && path.hasPrefix("/") && anonymousKiB == 0 }
+        var holdsOnlyFilePages: Bool {
+            (permissions == "r-xp" || permissions == "r--p") && path.hasPrefix("/") && anonymousKiB == 0 && swapKiB == 0
+        }
     }
 
     /// The mappings in the text of a /proc/PID/smaps, in its order.
@@ -51,9 +57,9 @@ public enum ProgramCode {
             let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
             guard let first = fields.first else { continue }
             if first.hasSuffix(":") {
-                if first == "Anonymous:", fields.count >= 2, let kib = Int(fields[1]), !mappings.isEmpty {
-                    mappings[mappings.count - 1].anonymousKiB = kib
-                }
+                guard fields.count >= 2, let kib = Int(fields[1]), !mappings.isEmpty else { continue }
+                if first == "Anonymous:" { mappings[mappings.count - 1].anonymousKiB = kib }
+                if first == "Swap:" { mappings[mappings.count - 1].swapKiB = kib }
                 continue
             }
             let bounds = first.split(separator: "-")
