@@ -42,7 +42,7 @@ final class ProgramCodeTests: XCTestCase {
                 "/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30", "/usr/bin/coder-vm-bootstrap", "/usr/lib/x86_64-linux-gnu/libc.so.6",
                 "/opt/a b (deleted)",
             ],
-            "files' code and read-only data, dirty in the page cache (just installed) or not; never RELRO or another copied page (resident or swapped out), data or the vDSO")
+            "files' code and read-only data, just installed or not; never a copied page (RELRO; resident or swapped out) or the vDSO")
         XCTAssertEqual(mappings[2].start, 0x55d0c0a00000)
         XCTAssertEqual(mappings[2].end, 0x55d0c1400000)
         XCTAssertEqual(mappings[5].anonymousKiB, 8)
