@@ -1,7 +1,8 @@
 """The daemon's download library against the curl CLI, same run: a 1 GiB
 file from bench/fileserver.py on loopback (no rate limit, sendfile), into
 a tmpfs (the disk is not what is measured), alternating the clients, `runs`
-times each. bench-fetch is Fetch used as the daemon uses it: without a
+times each (5: on this shared host two runs in a row can be slow for
+every client). bench-fetch is Fetch used as the daemon uses it: without a
 checksum to hold the file to (as the agent's binary, revalidated by ETag)
 beside `curl -o`, and with one (`--sha256`, as a pinned code-server
 tarball: hashed while it arrives) beside `curl -o` then `openssl dgst
@@ -61,7 +62,7 @@ def timed(cmd):
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def run(runs=3, size=GiB, log=print):
+def run(runs=5, size=GiB, log=print):
     source = big_file(size)
     server = FileServer(source.parent).start()
     server.etag(source)
