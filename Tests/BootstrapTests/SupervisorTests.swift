@@ -63,7 +63,7 @@ final class SupervisorTests: XCTestCase {
         XCTAssertTrue(events.contains(.started(unit: unit)))
         XCTAssertEqual(units.record(of: unit).starts, 1)
         XCTAssertEqual(units.record(of: unit).restarts, 0)
-        XCTAssertTrue(units.record(of: "x.socket").enabled, "boot units are enabled once converged")
+        XCTAssertTrue(units.record(of: "x.socket").enabled, "boot units are enabled by the time it is healthy")
     }
 
     func testUnitThatExitsAtOnceSpendsTheBudgetCountingSystemdsRestartsAndIsReportedFailed() async {

@@ -18,8 +18,8 @@ public protocol Component: Sendable {
     /// its host keys, packages) waits for `sysinit.target`, which
     /// cloud-init.service is ordered before.
     var afterUnits: [String] { get }
-    /// Base units it enables once converged, so they start at boot even
-    /// without the daemon (`ssh.service`, `docker.socket`).
+    /// Base units it enables while its unit first starts, so they start at
+    /// boot even without the daemon (`ssh.service`, `docker.socket`).
     var bootUnits: [String] { get }
     /// The systemd unit that runs it, which the supervisor starts, probes and
     /// restarts; nil for a component that is done once converged (the user).

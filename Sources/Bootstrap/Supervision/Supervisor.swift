@@ -217,15 +217,6 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         }
         progress.faultsInARow = 0
         record(.stage("converge", begin.duration(to: clock.now)))
-        if !progress.bootUnitsEnabled, !component.bootUnits.isEmpty {
-            promise(policy.unitCallAllowance)
-            do {
-                try await units.enable(component.bootUnits)
-                progress.bootUnitsEnabled = true
-            } catch {
-                record(.progress("could not enable \(component.bootUnits.joined(separator: " ")) at boot: \(error)"))
-            }
-        }
         return changed
     }
 
@@ -249,6 +240,11 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
             try await units.start(unit)
         }
         record(.started(unit: unit))
+        // Enabling for the next boot waits on PID 1, which a boot keeps busy
+        // (50 ms of a warm boot when nothing changes): beside the wait for
+        // the program, and done by the time it is reported healthy.
+        let alreadyEnabled = progress.bootUnitsEnabled
+        async let bootUnitsEnabled = enableBootUnits(already: alreadyEnabled)
         progress.systemdRestartsSeen = (try? await units.restartCount(of: unit)) ?? 0
         let deadline = clock.now.advanced(by: policy.startTimeout)
         var last = ProbeResult.unhealthy("no answer yet")
@@ -263,8 +259,23 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         guard last == .healthy else {
             throw Stop.unhealthy("\(unit) did not become healthy within \(policy.startTimeout): \(Self.reason(last))")
         }
+        promise(policy.unitCallAllowance)
+        progress.bootUnitsEnabled = await bootUnitsEnabled
         record(.stage("start", begin.duration(to: clock.now)))
         becameHealthy(&progress)
+    }
+
+    /// Enables the component's boot units unless they are `already`;
+    /// returns whether they are.
+    private func enableBootUnits(already: Bool) async -> Bool {
+        guard !already, !component.bootUnits.isEmpty else { return already }
+        do {
+            try await units.enable(component.bootUnits)
+            return true
+        } catch {
+            record(.progress("could not enable \(component.bootUnits.joined(separator: " ")) at boot: \(error)"))
+            return false
+        }
     }
 
     /// A component without a unit is healthy once converged and probed.
@@ -272,6 +283,8 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         promise(policy.probeAllowance)
         let result = await component.probe()
         guard result == .healthy else { throw Stop.unhealthy(Self.reason(result)) }
+        promise(policy.unitCallAllowance)
+        progress.bootUnitsEnabled = await enableBootUnits(already: progress.bootUnitsEnabled)
         becameHealthy(&progress)
     }
 
