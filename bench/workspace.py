@@ -335,11 +335,10 @@ def daemon_stages(c, started, ready, status):
             stages.setdefault(key, round(int(duration) / 1000, 3))
     # How long after having its spec (its first line names it) each download
     # started: the issue's "within 100 ms" on a cold boot.
-    if lines:
-        for e in lines:
-            if e.get("STAGE") == "download" and e.get("MESSAGE", "").startswith("downloading "):
-                stages.setdefault(f'download_start_{e.get("COMPONENT")}_after_spec_s',
-                                  round((int(e["__MONOTONIC_TIMESTAMP"]) - int(lines[0]["__MONOTONIC_TIMESTAMP"])) / 1e6, 3))
+    for e in lines:
+        if e.get("STAGE") == "download" and e.get("MESSAGE", "").startswith("downloading "):
+            stages.setdefault(f'download_start_{e.get("COMPONENT")}_after_spec_s',
+                              round((int(e["__MONOTONIC_TIMESTAMP"]) - int(lines[0]["__MONOTONIC_TIMESTAMP"])) / 1e6, 3))
     for stage in status.get("stages", []):
         stages[f'{stage["stage"]}_s'] = round(stage["milliseconds"] / 1000, 3)
     last = None

@@ -71,10 +71,10 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         var needsRestart = false
         /// A restart systemd may not have carried out: restart (not kill) it on the next bring-up.
         var restartPending = false
-        /// What the prefetch threw: the first converge's failure.
-        var prefetchFailure: (any Error)?
-        /// When the first converge began, with the wait for the prefetch.
-        var convergeBegan: C.Instant?
+        /// The prefetch the first converge goes on from: when that converge
+        /// began (the wait for the prefetch is part of it) and what the
+        /// prefetch threw, which is its failure.
+        var prefetched: (began: C.Instant, failure: (any Error)?)?
     }
 
     private func supervise(onFirstReady: @Sendable () -> Void) async throws {
@@ -84,9 +84,9 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         var progress = Progress()
         // What is left of the prefetch is the first converge's start.
         record(.converging)
-        progress.convergeBegan = clock.now
+        let began = clock.now
         promise(policy.convergeAllowance)
-        progress.prefetchFailure = await prefetchFailure
+        progress.prefetched = (began, await prefetchFailure)
         while true {
             try Task.checkCancellation()
             guard let changed = try await convergeOnce(&progress) else { continue }
@@ -185,16 +185,14 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
     /// Converges once; nil when it failed (the wait before the next try is
     /// over by then), else whether something the unit uses changed.
     private func convergeOnce(_ progress: inout Progress) async throws -> Bool? {
-        let begin = progress.convergeBegan ?? clock.now
-        if progress.convergeBegan == nil { record(.converging) }
-        progress.convergeBegan = nil
+        let prefetched = progress.prefetched
+        progress.prefetched = nil
+        let begin = prefetched?.began ?? clock.now
+        if prefetched == nil { record(.converging) }
         promise(policy.convergeAllowance)
         let changed: Bool
         do {
-            if let failure = progress.prefetchFailure {
-                progress.prefetchFailure = nil
-                throw failure
-            }
+            if let failure = prefetched?.failure { throw failure }
             changed = try await component.converge(context)
         } catch is CancellationError {
             throw CancellationError()
