@@ -73,4 +73,22 @@ final class StartedCommandTests: XCTestCase {
         }
         XCTAssertLessThan(begin.duration(to: .now), .seconds(30), "killed at the deadline, not waited for")
     }
+
+    func testInputGivenLaterStillReachesItAndItsExitEndsTheRunWhetherOrNotTheInputEnded() async throws {
+        let started = StartedCommand(HostCommand(["sh", "-c", "read a; echo \"got $a\"; read b; echo \"then $b\""], deadline: .seconds(30)))
+        XCTAssertTrue(started.take())
+        let (inputs, give) = AsyncStream<[UInt8]>.makeStream()
+        give.yield(Array("request\n".utf8))
+        let output = Lines()
+        try await within(.seconds(30)) {
+            try await started.runLines(
+                inputs: inputs,
+                line: { line in
+                    output.append(line)
+                    if line == "got request" { give.yield(Array("go\n".utf8)) }  // the stream stays open
+                }, errorLine: { _ in })
+        }
+        XCTAssertEqual(output.all, ["got request", "then go"])
+        give.finish()
+    }
 }

@@ -61,4 +61,51 @@ final class StreamedCommandTests: XCTestCase {
             guard case .timedOut = error.reason else { return XCTFail("\(error)") }
         }
     }
+
+    func testInputGivenWhileTheCommandRunsReachesItInOrder() async throws {
+        let (inputs, give) = AsyncStream<[UInt8]>.makeStream()
+        give.yield(Array("request\n".utf8))
+        let output = Lines()
+        let command = HostCommand(["sh", "-c", "read a; echo \"got $a\"; read b; echo \"then $b\"; read c || echo end"], deadline: .seconds(30))
+        try await command.runLines(
+            inputs: inputs,
+            line: { line in
+                output.append(line)
+                // The second line goes in only once the first was answered.
+                if line == "got request" {
+                    give.yield(Array("go\n".utf8))
+                    give.finish()
+                }
+            }, errorLine: { _ in })
+        XCTAssertEqual(output.all, ["got request", "then go", "end"], "the stream's end closes its standard input")
+    }
+
+    func testACommandThatExitsWhileMoreInputMayComeEndsTheRun() async throws {
+        let (inputs, give) = AsyncStream<[UInt8]>.makeStream()
+        give.yield(Array("request\n".utf8))  // and never finished
+        let output = Lines()
+        try await within(.seconds(30)) {
+            try await HostCommand(["sh", "-c", "read a; echo \"answered $a\""], deadline: .seconds(60))
+                .runLines(inputs: inputs, line: output.append, errorLine: { _ in })
+        }
+        XCTAssertEqual(output.all, ["answered request"])
+        give.finish()
+    }
+}
+
+/// `work`, failing the test instead of hanging when it takes longer than `limit`.
+func within(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            try await work()
+            return true
+        }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return false
+        }
+        let finished = try await group.next() ?? false
+        group.cancelAll()
+        XCTAssertTrue(finished, "it ended within \(limit)")
+    }
 }

@@ -9,21 +9,24 @@ extension HostCommand {
     /// `lineLimit` bytes is cut there (the rest of it is dropped). Throws
     /// `Failure` as `run()` does, with the last `outputLimit` bytes of
     /// standard error as its output.
+    ///
+    /// - Parameter inputs: written to standard input as they come, instead
+    ///   of `input`; it is closed when the stream ends or the program's
+    ///   output does (a program that exits without waiting for the rest).
     public func runLines(
-        lineLimit: Int = 64 * 1024, line: @escaping @Sendable (String) -> Void,
+        lineLimit: Int = 64 * 1024, inputs: AsyncStream<[UInt8]>? = nil, line: @escaping @Sendable (String) -> Void,
         errorLine: @escaping @Sendable (String) -> Void
     ) async throws(Failure) {
         precondition(lineLimit > 0, "a line holds at least one byte")
-        let input = self.input
+        let inputs = inputs ?? AsyncStream { $0.yield(input); $0.finish() }
         try await withDeadline {
-            try await self.executeLines(lineLimit: lineLimit, input: { input }, line: line, errorLine: errorLine)
+            try await self.executeLines(lineLimit: lineLimit, inputs: inputs, line: line, errorLine: errorLine)
         }
     }
 
-    /// As `runLines`, with the input written once `input` returns (the
-    /// process runs meanwhile: see `StartedCommand`), and no deadline.
+    /// As `runLines`, without the deadline (see `StartedCommand`).
     func executeLines(
-        lineLimit: Int, input: @escaping @Sendable () async -> [UInt8], line: @escaping @Sendable (String) -> Void,
+        lineLimit: Int, inputs: AsyncStream<[UInt8]>, line: @escaping @Sendable (String) -> Void,
         errorLine: @escaping @Sendable (String) -> Void
     ) async throws {
         let launch = self.launch()
@@ -34,13 +37,14 @@ extension HostCommand {
             input: .inputWriter, output: .sequence, error: .sequence
         ) { execution in
             let (output, errors, writer) = (execution.standardOutput, execution.standardError, execution.standardInputWriter)
-            return try await withThrowingTaskGroup(of: String?.self) { group in
+            return try await withThrowingTaskGroup(of: Stream.self) { group in
                 group.addTask {
-                    let bytes = await input()
                     // A program that exits without reading all of it is not an error here: its status says how it went.
-                    if !bytes.isEmpty { _ = try? await writer.write(bytes) }
+                    for await bytes in inputs where !bytes.isEmpty {
+                        guard (try? await writer.write(bytes)) != nil else { break }
+                    }
                     try? await writer.finish()
-                    return nil
+                    return .input
                 }
                 group.addTask {
                     var lines = LineSplitter(limit: lineLimit)
@@ -48,7 +52,7 @@ extension HostCommand {
                         chunk.withUnsafeBytes { lines.append($0, to: line) }
                     }
                     lines.finish(to: line)
-                    return nil
+                    return .output
                 }
                 group.addTask {
                     var lines = LineSplitter(limit: lineLimit)
@@ -60,17 +64,33 @@ extension HostCommand {
                         }
                     }
                     lines.finish(to: errorLine)
-                    return tail.text
+                    return .errors(tail: tail.text)
                 }
                 var errorTail = ""
+                var outputsOpen = 2
                 while let next = try await group.next() {
-                    if let next { errorTail = next }
+                    switch next {
+                    case .input: continue
+                    case .output: outputsOpen -= 1
+                    case let .errors(tail):
+                        errorTail = tail
+                        outputsOpen -= 1
+                    }
+                    // Both outputs closed: the program is gone, so is the need for more input.
+                    if outputsOpen == 0 { group.cancelAll() }
                 }
                 return errorTail
             }
         }
         try check(result.terminationStatus, output: result.closureResult)
     }
+}
+
+/// Which of a running command's streams ended.
+private enum Stream: Sendable {
+    case input
+    case output
+    case errors(tail: String)
 }
 
 /// Cuts a byte stream into lines at "\n", each at most `limit` bytes.

@@ -29,17 +29,13 @@ public final class StartedCommand: Sendable {
     /// its input first) go to `early`.
     public init(_ command: HostCommand, lineLimit: Int = 64 * 1024, early: @escaping @Sendable (String) -> Void = { _ in }) {
         self.command = command
-        let (inputs, giveInput) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (inputs, giveInput) = AsyncStream<[UInt8]>.makeStream()
         self.giveInput = giveInput
         let route = self.route
         execution = Task {
             do {
                 try await command.executeLines(
-                    lineLimit: lineLimit,
-                    input: {
-                        for await bytes in inputs { return bytes }
-                        return []
-                    },
+                    lineLimit: lineLimit, inputs: inputs,
                     line: { text in (route.handlers.withLock { $0?.line } ?? early)(text) },
                     errorLine: { text in (route.handlers.withLock { $0?.errorLine } ?? early)(text) })
                 return .success(())
@@ -65,12 +61,25 @@ public final class StartedCommand: Sendable {
         input: [UInt8], deadline: Duration? = nil, line: @escaping @Sendable (String) -> Void,
         errorLine: @escaping @Sendable (String) -> Void
     ) async throws(HostCommand.Failure) {
+        try await runLines(inputs: AsyncStream { $0.yield(input); $0.finish() }, deadline: deadline, line: line, errorLine: errorLine)
+    }
+
+    /// As `runLines(input:)`, with what `inputs` gives written as it comes
+    /// (see `HostCommand.runLines(inputs:)`).
+    public func runLines(
+        inputs: AsyncStream<[UInt8]>, deadline: Duration? = nil, line: @escaping @Sendable (String) -> Void,
+        errorLine: @escaping @Sendable (String) -> Void
+    ) async throws(HostCommand.Failure) {
         var command = self.command
         command.deadline = deadline ?? command.deadline
         route.handlers.withLock { $0 = Route.Handlers(line: line, errorLine: errorLine) }
-        giveInput.yield(input)
-        giveInput.finish()
-        let execution = self.execution
+        let (giveInput, execution) = (self.giveInput, self.execution)
+        let forwarding = Task {
+            for await bytes in inputs { giveInput.yield(bytes) }
+            giveInput.finish()
+        }
+        // A program that ends without waiting for the rest of its input ends the forwarding.
+        defer { forwarding.cancel() }
         let outcome = try await command.withDeadline {
             await withTaskCancellationHandler {
                 await execution.value
