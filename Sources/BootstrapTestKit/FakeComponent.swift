@@ -16,15 +16,16 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
     public let bootUnits: [String]
     public let afterUnits: [String]
     private let units: FakeUnits<C>
-    private let prefetchWork: (@Sendable (ComponentContext) async throws -> Void)?
+    private let prefetchWork: (@Sendable (ComponentContext, NeedsReady) async throws -> Bool)?
     private let outcomes: Mutex<[Outcome]>
     private let convergeCount = Mutex(0)
+    private let convergesAfterPrefetch = Mutex(0)
     private let afterReadyCount = Mutex(0)
 
     public init(
         _ name: ComponentName, unit: String?, needs: Set<ComponentName> = [], bootUnits: [String] = [],
         afterUnits: [String] = [], units: FakeUnits<C>, outcomes: [Outcome] = [.converged(changed: false)],
-        prefetch: (@Sendable (ComponentContext) async throws -> Void)? = nil
+        prefetch: (@Sendable (ComponentContext, NeedsReady) async throws -> Bool)? = nil
     ) {
         self.prefetchWork = prefetch
         self.name = name
@@ -39,6 +40,7 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
     /// Each converge takes the next outcome; the last one repeats.
     public func converge(_ context: ComponentContext) async throws -> Bool {
         convergeCount.withLock { $0 += 1 }
+        if context.followsPrefetch { convergesAfterPrefetch.withLock { $0 += 1 } }
         let outcome = outcomes.withLock { $0.count > 1 ? $0.removeFirst() : $0[0] }
         switch outcome {
         case .converged(let changed): return changed
@@ -46,7 +48,9 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
         }
     }
 
-    public func prefetch(_ context: ComponentContext) async throws { try await prefetchWork?(context) }
+    public func prefetch(_ context: ComponentContext, needsReady: NeedsReady) async throws -> Bool {
+        try await prefetchWork?(context, needsReady) ?? false
+    }
 
     public func probe() async -> ProbeResult {
         guard let unit else { return .healthy }
@@ -56,6 +60,8 @@ public final class FakeComponent<C: Clock>: Component, Sendable where C.Duration
     public func afterReady(_ context: ComponentContext) async { afterReadyCount.withLock { $0 += 1 } }
 
     public var converges: Int { convergeCount.withLock { $0 } }
+    /// Of `converges`, those told they follow the prefetch.
+    public var convergesFollowingPrefetch: Int { convergesAfterPrefetch.withLock { $0 } }
     public var afterReadyRuns: Int { afterReadyCount.withLock { $0 } }
 }
 

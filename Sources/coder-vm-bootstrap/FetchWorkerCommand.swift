@@ -19,7 +19,8 @@ struct FetchWorkerCommand: AsyncParsableCommand {
         FetchWorker.loadLibcurl()
         // End-of-file at once: a spare worker the daemon did not need.
         guard let request = readLine(strippingNewline: true) else { return }
-        let status = await FetchWorker.serve(request, send: Self.writeLine)
+        // Read where it blocks: the worker has nothing else to do while a check waits for `go`.
+        let status = await FetchWorker.serve(request, nextLine: { readLine(strippingNewline: true) }, send: Self.writeLine)
         if status != 0 { throw ExitCode(status) }
     }
 

@@ -260,6 +260,89 @@ final class FetchWorkerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: destination("tool")))
     }
 
+    /// A gate a test opens: what a prefetch's `NeedsReady` is to the agent's download.
+    private final class Gate: Sendable {
+        private let (opened, open) = AsyncStream<Void>.makeStream()
+        func wait() async throws {
+            for await _ in opened { return }
+            throw CancellationError()
+        }
+        func openIt() {
+            open.yield()
+            open.finish()
+        }
+    }
+
+    /// A thread of `pid` is blocked in read(2) on its standard input (from /proc/PID/task/*/syscall).
+    private func readsItsInput(_ pid: Int32) -> Bool {
+        #if arch(x86_64)
+        let read = "0"
+        #else
+        let read = "63"  // arm64
+        #endif
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return threads.contains { thread in
+            let call = (try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/syscall", encoding: .utf8)) ?? ""
+            return call.split(separator: " ").prefix(2) == [Substring(read), "0x0"]
+        }
+    }
+
+    func testAProgramsBytesDownloadAtOnceAndItsCheckAsTheUserWaitsForItsGate() async throws {
+        guard UserIdentity.lookup("nobody") != nil, getuid() == 0 else { throw XCTSkip("runs a check as nobody: needs root and that user") }
+        let program = Array("#!/bin/sh\necho Coder v2.18.0\n".utf8)
+        try server.serve("coder", program)
+        let job = DownloadJob(
+            url: server.url("/files/coder"), destination: destination("coder"), mode: 0o755,
+            body: .verifyProgram(runAsUser: "nobody", expectVersionContaining: "Coder"))
+        let gate = Gate()
+        let service = service()
+        let running = Task {
+            try await service.download(
+                job, what: "coder agent", events: ComponentEvents(.agent, sink: RecordedEvents()), logger: Logger(label: "test"),
+                beforeCheck: gate.wait)
+        }
+        let complete = try await eventually { self.partSize("coder") == program.count }
+        XCTAssertTrue(complete, "the whole body downloaded before the gate opened")
+        let worker = try XCTUnwrap(try workers().first)
+        let waits = try await eventually { self.readsItsInput(worker) }
+        XCTAssertTrue(waits, "the worker, its body complete, waits on its input for the go")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: destination("coder")), "the program is neither checked nor installed yet")
+
+        gate.openIt()
+        let result = try await running.value
+
+        XCTAssertEqual(result.outcome, .downloaded)
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: destination("coder")))), program)
+    }
+
+    func testAProgramWhoseCheckIsNeverLetRunIsNeitherInstalledNorLost() async throws {
+        let program = Array("#!/bin/sh\necho Coder v2.18.0\n".utf8)
+        try server.serve("coder", program)
+        let job = DownloadJob(
+            url: server.url("/files/coder"), destination: destination("coder"), mode: 0o755,
+            body: .verifyProgram(runAsUser: "nobody", expectVersionContaining: "Coder"))
+        let gate = Gate()
+        let service = service()
+        let running = Task {
+            try await service.download(
+                job, what: "coder agent", events: ComponentEvents(.agent, sink: RecordedEvents()), logger: Logger(label: "test"),
+                beforeCheck: gate.wait)
+        }
+        let complete = try await eventually { self.partSize("coder") == program.count }
+        XCTAssertTrue(complete)
+        let worker = try XCTUnwrap(try workers().first)
+
+        running.cancel()  // the component's supervision ends (a new spec) while the user is being made
+        do {
+            _ = try await running.value
+            XCTFail("a download whose check never ran does not finish")
+        } catch is CancellationError {}
+
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(worker)"), "the worker was torn down and reaped")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: destination("coder")), "an unchecked program is never installed")
+        XCTAssertEqual(partSize("coder"), program.count, "the body stays for the next run")
+    }
+
     // MARK: the spec's bounds (downloads.maxBytes, downloads.attemptTimeout)
 
     /// The daemon's service for a workspace whose spec has `limits`, its downloads in the worker.

@@ -195,9 +195,10 @@ final class SupervisorTests: XCTestCase {
         let (download, finish) = AsyncStream<Void>.makeStream()
         let codeServer = FakeComponent(
             .codeServer, unit: unit, needs: [.user], units: units,
-            prefetch: { context in
+            prefetch: { context, _ in
                 context.report("downloading")
                 for await _ in download { break }
+                return false
             })
         let (events, task) = start(codeServer, gate: gate)
         await events.wait { $0.event == .progress("downloading") }
@@ -211,16 +212,42 @@ final class SupervisorTests: XCTestCase {
         task.cancel()
         await task.value
         XCTAssertEqual(codeServer.converges, 1)
+        XCTAssertEqual(codeServer.convergesFollowingPrefetch, 1, "converge is told the prefetch's work is done")
+    }
+
+    func testAPrefetchWaitsForWhatItNeedsOnlyWhereItAsksAndWhatItChangedRestartsTheRunningUnit() async throws {
+        let gate = DependencyGate()
+        try await units.start(unit)  // the agent of the daemon's run before, still running
+        let agent = FakeComponent(
+            .agent, unit: unit, needs: [.user], units: units,
+            prefetch: { context, needsReady in
+                context.report("downloaded")
+                try await needsReady.wait()
+                context.report("checked as the user")
+                return true  // a new binary
+            })
+        let (events, task) = start(agent, gate: gate)
+        await events.wait { $0.event == .pending(waitingFor: [.user]) }
+        await events.wait { $0.event == .progress("downloaded") }
+        for _ in 0..<1_000 { await Task.yield() }
+        XCTAssertFalse(events.events(of: .agent).contains(.progress("checked as the user")), "the check waits for the user")
+        gate.set(.user, .ready)
+        await events.wait { $0.event == .healthy(first: true) }
+        task.cancel()
+        await task.value
+        XCTAssertTrue(events.events(of: .agent).contains(.progress("checked as the user")))
+        XCTAssertEqual(units.record(of: unit).restarts, 1, "the running agent is restarted on the binary the prefetch installed")
     }
 
     func testAPrefetchThatFailsIsTheFirstConvergesFailureRetriedAsSuch() async {
         let codeServer = FakeComponent(
             .codeServer, unit: unit, units: units,
-            prefetch: { _ in throw ComponentError(.server, "code-server 4.96.4: 503 Service Unavailable") })
+            prefetch: { _, _ in throw ComponentError(.server, "code-server 4.96.4: 503 Service Unavailable") })
         let events = await supervise(codeServer) { $0.event == .healthy(first: true) }
         let waits = events.compactMap { if case .waiting(let reason, _, let attempt) = $0 { "\(attempt) \(reason)" } else { nil } }
         XCTAssertEqual(waits, ["1 code-server 4.96.4: 503 Service Unavailable"], "\(events)")
         XCTAssertEqual(codeServer.converges, 1, "converge runs once, after the wait the prefetch's failure earned")
+        XCTAssertEqual(codeServer.convergesFollowingPrefetch, 0, "and does the prefetch's work itself")
     }
 
     func testAComponentOrderedAfterABootUnitConvergesOnlyOnceThatUnitIsActive() async {

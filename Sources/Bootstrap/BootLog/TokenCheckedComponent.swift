@@ -38,7 +38,9 @@ struct TokenCheckedComponent: Component {
         return result
     }
 
-    func prefetch(_ context: ComponentContext) async throws { try await wrapped.prefetch(context) }
+    func prefetch(_ context: ComponentContext, needsReady: NeedsReady) async throws -> Bool {
+        try await wrapped.prefetch(context, needsReady: needsReady)
+    }
 
     func afterReady(_ context: ComponentContext) async { await wrapped.afterReady(context) }
 

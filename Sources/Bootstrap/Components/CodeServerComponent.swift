@@ -42,9 +42,11 @@ public struct CodeServerComponent: Component {
     }
 
     /// The release, downloaded and unpacked into root's /opt/code-server
-    /// while the user is still being made.
-    public func prefetch(_ context: ComponentContext) async throws {
+    /// while the user is still being made; the running unit uses it only
+    /// once converge points `current` at it.
+    public func prefetch(_ context: ComponentContext, needsReady: NeedsReady) async throws -> Bool {
         _ = try await installRelease(context)
+        return false
     }
 
     public func probe() async -> ProbeResult {

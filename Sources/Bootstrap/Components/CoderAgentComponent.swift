@@ -40,8 +40,15 @@ public struct CoderAgentComponent: Component {
         var changed = try writeToken(context, user: user)
         let environmentFolder = try Directory.system(context.paths.environmentFolder("agent"), creating: .init())
         changed = try environmentFolder.writeFile("\(userName).env", text: try environment(context).text, mode: 0o600) || changed
-        context.report("checking the agent binary at \(DownloadService.host(of: coder.effectiveAgentURL))")
-        return try await refreshOrKeep(context, user: user) || changed
+        // The prefetch revalidated the binary just now.
+        if context.followsPrefetch { return changed }
+        return try await refreshOrKeep(context) || changed
+    }
+
+    /// The binary's revalidation, before the user exists: a new body
+    /// downloads at once and is checked as the user once it is ready.
+    public func prefetch(_ context: ComponentContext, needsReady: NeedsReady) async throws -> Bool {
+        try await refreshOrKeep(context, checkAfter: needsReady)
     }
 
     public func probe() async -> ProbeResult {
@@ -59,14 +66,16 @@ public struct CoderAgentComponent: Component {
         {
             return
         }
-        _ = try await refreshOrKeep(context, user: try context.workspaceUser())
+        _ = try await refreshOrKeep(context)
     }
 
-    /// Refreshes the binary; when the server is at fault and a binary is
+    /// Refreshes the binary, a new one checked once `checkAfter` is ready
+    /// (at once without it); when the server is at fault and a binary is
     /// there, reports it and keeps that one. Returns whether the binary changed.
-    private func refreshOrKeep(_ context: ComponentContext, user: UserIdentity) async throws -> Bool {
+    private func refreshOrKeep(_ context: ComponentContext, checkAfter needsReady: NeedsReady? = nil) async throws -> Bool {
+        context.report("checking the agent binary at \(DownloadService.host(of: coder.effectiveAgentURL))")
         do {
-            return try await refreshBinary(context, user: user)
+            return try await refreshBinary(context, checkAfter: needsReady)
         } catch let error as ComponentError where error.kind == .server {
             let binary = FilePathParts(context.paths.agentBinary)
             guard let installed = try Directory.system(binary.directory).status(binary.name), installed.isExecutableFile else { throw error }
@@ -81,7 +90,7 @@ public struct CoderAgentComponent: Component {
     /// Downloads `<agent url>/bin/coder-linux-<arch>` when the server has a
     /// different one than the file here (If-None-Match). Returns whether the
     /// binary changed.
-    private func refreshBinary(_ context: ComponentContext, user: UserIdentity) async throws -> Bool {
+    private func refreshBinary(_ context: ComponentContext, checkAfter needsReady: NeedsReady?) async throws -> Bool {
         let arch = try coder.arch.resolved()
         _ = try Directory.system(context.paths.agentFolder, creating: .init())  // where the download goes
         // A new body is checked before it replaces the binary that works: a
@@ -89,8 +98,9 @@ public struct CoderAgentComponent: Component {
         let job = DownloadJob(
             url: "\(coder.effectiveAgentURL)bin/coder-linux-\(arch.rawValue)", destination: context.paths.agentBinary,
             mode: 0o755, revalidation: .storedETag,
-            body: .verifyProgram(runAsUser: user.name, expectVersionContaining: "Coder"))
-        let result = try await context.downloads.download(job, what: "coder agent", events: context.events, logger: context.logger)
+            body: .verifyProgram(runAsUser: userName, expectVersionContaining: "Coder"))
+        let result = try await context.downloads.download(
+            job, what: "coder agent", events: context.events, logger: context.logger, beforeCheck: needsReady.map { $0.wait })
         // The time as its text, so the file changes (and its mtime with it)
         // every time; in /run, since a check is only fresh within a boot.
         let stamp = FilePathParts(context.paths.agentChecked)

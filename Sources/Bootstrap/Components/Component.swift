@@ -38,11 +38,14 @@ public protocol Component: Sendable {
     func probe() async -> ProbeResult
 
     /// The start of converging that needs neither `needs` nor `afterUnits`:
-    /// downloads into root's own folders (code-server's release). The
-    /// supervisor starts it beside those waits and converges once it is
-    /// over, so a first boot's downloads do not wait for `useradd`. What it
-    /// throws is converge's first failure, reported and retried as such.
-    func prefetch(_ context: ComponentContext) async throws
+    /// downloads into root's own folders (code-server's release, the
+    /// agent's binary, whose check as the user waits for `needsReady`).
+    /// The supervisor starts it beside those waits and converges once it is
+    /// over, so a first boot's downloads do not wait for `useradd`; that
+    /// converge has `followsPrefetch` set. Returns whether something the
+    /// running unit uses changed, as `converge` does; what it throws is
+    /// converge's first failure, reported and retried as such.
+    func prefetch(_ context: ComponentContext, needsReady: NeedsReady) async throws -> Bool
 
     /// Work that follows the first healthy probe and must not delay
     /// readiness (code-server's extensions).
@@ -59,7 +62,7 @@ extension Component {
     public var bootUnits: [String] { [] }
     public var afterUnits: [String] { [] }
     public var usesSecrets: Bool { false }
-    public func prefetch(_ context: ComponentContext) async throws {}
+    public func prefetch(_ context: ComponentContext, needsReady: NeedsReady) async throws -> Bool { false }
     public func afterReady(_ context: ComponentContext) async {}
     public func prepareStart(_ context: ComponentContext) async throws {}
 }
@@ -78,6 +81,9 @@ public struct ComponentContext: Sendable {
     public var downloads: DownloadService
     /// Where the component tells what it is doing.
     public var events: ComponentEvents
+    /// This converge follows the component's prefetch, which just
+    /// succeeded: what it did need not be done again.
+    public var followsPrefetch = false
 
     public init(
         spec: WorkspaceSpec, host: HostDetection, paths: Paths, logger: Logger, downloads: DownloadService,

@@ -12,11 +12,16 @@ struct DownloadExecutor: Sendable {
     let network: DownloadNetwork
 
     /// Runs `job`, telling `report` what happens until it ends (started,
-    /// progress, the waits between attempts).
+    /// progress, the waits between attempts). `beforeCheck` runs between
+    /// the complete file and its check (a program's, which runs it as a
+    /// user that may not exist yet).
     ///
     /// - Throws: `DownloadFailure`, classified for the supervisor, or
     ///   CancellationError (the partial file is kept for a later resume).
-    func run(_ job: DownloadJob, report: @escaping @Sendable (DownloadUpdate) -> Void) async throws -> DownloadResult {
+    func run(
+        _ job: DownloadJob, beforeCheck: (@Sendable () async throws -> Void)? = nil,
+        report: @escaping @Sendable (DownloadUpdate) -> Void
+    ) async throws -> DownloadResult {
         let attempt = Atomic(1)
         let settings = network.settings { delay in
             let next = attempt.add(1, ordering: .relaxed).newValue
@@ -26,7 +31,7 @@ struct DownloadExecutor: Sendable {
         report(.started)
         do {
             let downloader = try Downloader(settings: settings)
-            return try await downloader.download(try request(for: job)) { progress in
+            return try await downloader.download(try request(for: job, beforeCheck: beforeCheck)) { progress in
                 report(.progress(bytes: progress.bytes, totalBytes: progress.totalBytes, bytesPerSecond: progress.bytesPerSecond))
             }
         } catch is CancellationError {
@@ -44,7 +49,7 @@ struct DownloadExecutor: Sendable {
     }
 
     /// Fetch's request for `job`, with the consumer or check its body asks for.
-    private func request(for job: DownloadJob) throws -> DownloadRequest {
+    private func request(for job: DownloadJob, beforeCheck: (@Sendable () async throws -> Void)?) throws -> DownloadRequest {
         var request = DownloadRequest(
             url: job.url, destination: job.destination, expectedSHA256: job.expectedSHA256,
             mode: job.mode, revalidation: job.revalidation, headers: job.headers,
@@ -60,7 +65,10 @@ struct DownloadExecutor: Sendable {
         case let .verifyProgram(user, expected):
             let check = ProgramCheck(userName: user, expectVersionContaining: expected)
             let url = job.url
-            request.verify = { part in try await check.check(part, from: url) }
+            request.verify = { part in
+                try await beforeCheck?()
+                try await check.check(part, from: url)
+            }
         }
         return request
     }

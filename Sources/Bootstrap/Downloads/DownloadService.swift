@@ -54,16 +54,22 @@ public struct DownloadService: Sendable {
     }
 
     /// Runs `job`; `what` names it for people ("code-server 4.96.4");
-    /// `logger` gets what a worker prints on its standard error.
-    public func download(_ job: DownloadJob, what: String, events: ComponentEvents, logger: Logger) async throws -> DownloadResult {
+    /// `logger` gets what a worker prints on its standard error. The
+    /// check of a complete program (`verifyProgram`) waits for
+    /// `beforeCheck`, the bytes do not.
+    public func download(
+        _ job: DownloadJob, what: String, events: ComponentEvents, logger: Logger,
+        beforeCheck: (@Sendable () async throws -> Void)? = nil
+    ) async throws -> DownloadResult {
         let relay = DownloadEventRelay(what: what, url: job.url, events: events)
         do {
             let result =
                 switch runner {
                 case let .worker(executable):
-                    try await FetchWorkerProcess(executable: executable, spares: spares).download(job, network: network, report: relay.relay, logger: logger)
+                    try await FetchWorkerProcess(executable: executable, spares: spares).download(
+                        job, network: network, beforeCheck: beforeCheck, report: relay.relay, logger: logger)
                 case .inProcess:
-                    try await DownloadExecutor(network: network).run(job, report: relay.relay)
+                    try await DownloadExecutor(network: network).run(job, beforeCheck: beforeCheck, report: relay.relay)
                 }
             relay.finished(result)
             return result

@@ -21,8 +21,13 @@ public enum FetchWorker {
     /// Returns the exit status: 0 the work succeeded (a call got an answer,
     /// whatever its status), 1 it failed (the last message says why), 2 the
     /// request could not be read.
-    /// - Parameter send: writes one line; called from one thread at a time.
-    public static func serve(_ requestLine: String, send: @escaping @Sendable (String) -> Void) async -> Int32 {
+    /// - Parameters:
+    ///   - nextLine: the next line of standard input, nil at its end (the
+    ///     `go` a waiting check needs).
+    ///   - send: writes one line; called from one thread at a time.
+    public static func serve(
+        _ requestLine: String, nextLine: @escaping @Sendable () async -> String?, send: @escaping @Sendable (String) -> Void
+    ) async -> Int32 {
         let lock = Mutex(())
         let encode: @Sendable (FetchWorkerMessage) -> Void = { message in
             guard let data = try? JSONEncoder().encode(message) else { return }
@@ -38,11 +43,20 @@ public enum FetchWorker {
         switch request.work {
         case let .download(job):
             do {
-                let result = try await DownloadExecutor(network: request.network).run(job) { encode(.update($0)) }
+                let waitForGo: (@Sendable () async throws -> Void)? =
+                    request.checkWaitsForGo
+                    ? { @Sendable in
+                        // Without it the daemon gave up on the download: keep the file for its next run.
+                        guard await nextLine() == FetchWorkerRequest.go else { throw CancellationError() }
+                    } : nil
+                let result = try await DownloadExecutor(network: request.network).run(job, beforeCheck: waitForGo) { encode(.update($0)) }
                 encode(.finished(result))
                 return 0
             } catch let failure as DownloadFailure {
                 encode(.failed(failure))
+                return 1
+            } catch is CancellationError {
+                encode(.failed(DownloadFailure(.local, "the daemon ended the fetch worker's input before the check of \(shownURL(job.url)); the file is kept for the next try")))
                 return 1
             } catch {
                 encode(.failed(DownloadFailure(.local, "\(error)")))

@@ -29,14 +29,16 @@ struct FetchWorkerProcess: Sendable {
     /// Room in a line for a message's text besides an answer's body.
     static let lineLimit = 64 * 1024
 
-    /// Runs `job`, handing its updates to `report`.
+    /// Runs `job`, handing its updates to `report`; its check waits for
+    /// `beforeCheck` (see `FetchWorkerRequest.checkWaitsForGo`).
     func download(
-        _ job: DownloadJob, network: DownloadNetwork, report: @escaping @Sendable (DownloadUpdate) -> Void,
-        logger: Logger
+        _ job: DownloadJob, network: DownloadNetwork, beforeCheck: (@Sendable () async throws -> Void)?,
+        report: @escaping @Sendable (DownloadUpdate) -> Void, logger: Logger
     ) async throws -> DownloadResult {
         let end = try await run(
-            FetchWorkerRequest(.download(job), network: network), deadline: network.workerDeadline,
-            lineLimit: Self.lineLimit, report: report, logger: logger)
+            FetchWorkerRequest(.download(job), network: network, checkWaitsForGo: beforeCheck != nil),
+            deadline: network.workerDeadline, lineLimit: Self.lineLimit, beforeCheck: beforeCheck, report: report,
+            logger: logger)
         switch end {
         case let .finished(result): return result
         case let .failed(failure): throw failure
@@ -61,12 +63,21 @@ struct FetchWorkerProcess: Sendable {
         }
     }
 
-    /// Runs the worker on `request`; returns its last message (never an update).
+    /// Runs the worker on `request`, its `go` sent once `beforeCheck`
+    /// returns; returns its last message (never an update).
     private func run(
         _ request: FetchWorkerRequest, deadline: Duration, lineLimit: Int,
+        beforeCheck: (@Sendable () async throws -> Void)? = nil,
         report: @escaping @Sendable (DownloadUpdate) -> Void, logger: Logger
     ) async throws -> FetchWorkerMessage {
-        let input = Array(try JSONEncoder().encode(request)) + [UInt8(ascii: "\n")]
+        let (inputs, give) = AsyncStream<[UInt8]>.makeStream()
+        give.yield(Array(try JSONEncoder().encode(request)) + [UInt8(ascii: "\n")])
+        // A wait given up (cancelled: the run ended) closes the input without the go.
+        let opening = Task {
+            if let beforeCheck, (try? await beforeCheck()) != nil { give.yield(Array((FetchWorkerRequest.go + "\n").utf8)) }
+            give.finish()
+        }
+        defer { opening.cancel() }
         let end = Mutex<FetchWorkerMessage?>(nil)
         let errorLines = Atomic(0)
         let metadata: Logger.Metadata = ["stage": "fetch-worker"]
@@ -87,10 +98,10 @@ struct FetchWorkerProcess: Sendable {
         }
         do {
             if lineLimit <= SpareFetchWorkers.lineLimit, let spare = spares?.take() {
-                try await spare.runLines(input: input, deadline: deadline, line: line, errorLine: errorLine)
+                try await spare.runLines(inputs: inputs, deadline: deadline, line: line, errorLine: errorLine)
             } else {
-                let command = HostCommand([executable, "fetch-worker"], input: input, deadline: deadline, outputLimit: 4096)
-                try await command.runLines(lineLimit: lineLimit, line: line, errorLine: errorLine)
+                let command = HostCommand([executable, "fetch-worker"], deadline: deadline, outputLimit: 4096)
+                try await command.runLines(lineLimit: lineLimit, inputs: inputs, line: line, errorLine: errorLine)
             }
         } catch {
             if Task.isCancelled { throw CancellationError() }

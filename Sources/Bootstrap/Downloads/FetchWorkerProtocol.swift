@@ -8,23 +8,32 @@ import Foundation
 
 // How the daemon and its fetch worker (`coder-vm-bootstrap fetch-worker`,
 // a child process) talk: the request as one JSON line on the worker's
-// standard input, then what happens as JSON lines on its standard output,
-// the last one the end (`finished` or `failed` for a download, `answered`
-// or `callFailed` for an API call).
+// standard input (and for a check that waits, `go` when it may run), then
+// what happens as JSON lines on its standard output, the last one the end
+// (`finished` or `failed` for a download, `answered` or `callFailed` for
+// an API call).
 
 /// What the worker is asked to do.
 public struct FetchWorkerRequest: Codable, Sendable, Equatable {
     public var network: DownloadNetwork
     public var work: Work
+    /// The download's check of the complete file (`verifyProgram`) waits
+    /// for a second line, `go`, on the worker's standard input: the daemon
+    /// sends it once what the check needs is there (the user it runs as).
+    /// The bytes meanwhile download at once.
+    public var checkWaitsForGo: Bool
+    /// The line that lets a waiting check run.
+    static let go = "go"
 
     public enum Work: Codable, Sendable, Equatable {
         case download(DownloadJob)
         case call(APICall)
     }
 
-    public init(_ work: Work, network: DownloadNetwork) {
+    public init(_ work: Work, network: DownloadNetwork, checkWaitsForGo: Bool = false) {
         self.work = work
         self.network = network
+        self.checkWaitsForGo = checkWaitsForGo
     }
 }
 

@@ -38,4 +38,15 @@ public final class DependencyGate: Sendable {
     public func change(after version: Int) async {
         await changed.change(after: version)
     }
+
+    /// Returns once every one of `names` is ready.
+    /// - Throws: CancellationError when cancelled first.
+    public func ready(_ names: Set<ComponentName>) async throws {
+        while true {
+            let (now, version) = standings(of: names)
+            if now.values.allSatisfy({ $0 == .ready }) { return }
+            await change(after: version)
+            try Task.checkCancellation()
+        }
+    }
 }

@@ -72,13 +72,13 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         /// A restart systemd may not have carried out: restart (not kill) it on the next bring-up.
         var restartPending = false
         /// The prefetch the first converge goes on from: when that converge
-        /// began (the wait for the prefetch is part of it) and what the
-        /// prefetch threw, which is its failure.
-        var prefetched: (began: C.Instant, failure: (any Error)?)?
+        /// began (the wait for the prefetch is part of it) and how the
+        /// prefetch ended (what it threw is that converge's failure).
+        var prefetched: (began: C.Instant, outcome: Result<Bool, any Error>)?
     }
 
     private func supervise(onFirstReady: @Sendable () -> Void) async throws {
-        async let prefetchFailure = prefetch()
+        async let prefetchOutcome = prefetch()
         try await waitForUnits()
         try await waitForNeeds()
         var progress = Progress()
@@ -86,7 +86,7 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         record(.converging)
         let began = clock.now
         promise(policy.convergeAllowance)
-        progress.prefetched = (began, await prefetchFailure)
+        progress.prefetched = (began, await prefetchOutcome)
         while true {
             try Task.checkCancellation()
             guard let changed = try await convergeOnce(&progress) else { continue }
@@ -172,13 +172,13 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
 
     // MARK: Converge
 
-    /// The component's prefetch; what it threw.
-    private func prefetch() async -> (any Error)? {
+    /// The component's prefetch and how it ended.
+    private func prefetch() async -> Result<Bool, any Error> {
+        let needsReady = NeedsReady { [gate, component] in try await gate.ready(component.needs) }
         do {
-            try await component.prefetch(context)
-            return nil
+            return .success(try await component.prefetch(context, needsReady: needsReady))
         } catch {
-            return error
+            return .failure(error)
         }
     }
 
@@ -192,8 +192,13 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         promise(policy.convergeAllowance)
         let changed: Bool
         do {
-            if let failure = prefetched?.failure { throw failure }
-            changed = try await component.converge(context)
+            var context = self.context
+            var prefetchChanged = false
+            if let prefetched {
+                prefetchChanged = try prefetched.outcome.get()
+                context.followsPrefetch = true
+            }
+            changed = try await component.converge(context) || prefetchChanged
         } catch is CancellationError {
             throw CancellationError()
         } catch {
