@@ -73,11 +73,14 @@ struct FetchWorkerProcess: Sendable {
         let (inputs, give) = AsyncStream<[UInt8]>.makeStream()
         give.yield(Array(try JSONEncoder().encode(request)) + [UInt8(ascii: "\n")])
         // A wait given up (cancelled: the run ended) closes the input without the go.
-        let opening = Task {
-            if let beforeCheck, (try? await beforeCheck()) != nil { give.yield(Array((FetchWorkerRequest.go + "\n").utf8)) }
-            give.finish()
+        let opening = beforeCheck.map { beforeCheck in
+            Task {
+                if (try? await beforeCheck()) != nil { give.yield(Array((FetchWorkerRequest.go + "\n").utf8)) }
+                give.finish()
+            }
         }
-        defer { opening.cancel() }
+        if opening == nil { give.finish() }
+        defer { opening?.cancel() }
         let end = Mutex<FetchWorkerMessage?>(nil)
         let errorLines = Atomic(0)
         let metadata: Logger.Metadata = ["stage": "fetch-worker"]
