@@ -9,7 +9,8 @@ import Foundation
 
 /// The child side of `FetchWorkerProcess`: `coder-vm-bootstrap
 /// fetch-worker` reads one `FetchWorkerRequest` (a JSON line on its
-/// standard input), runs it (a download with `DownloadExecutor`, an API
+/// standard input; a check that waits reads `go` after it), runs it (a
+/// download with `DownloadExecutor`, an API
 /// call with Fetch's `HTTPClient`) and sends every `FetchWorkerMessage` as
 /// a JSON line, the last one the end. SIGTERM ends it at once (its default
 /// action): a download's partial file is already on disk for the next run.
@@ -56,7 +57,8 @@ public enum FetchWorker {
                 encode(.failed(failure))
                 return 1
             } catch is CancellationError {
-                encode(.failed(DownloadFailure(.local, "the daemon ended the fetch worker's input before the check of \(shownURL(job.url)); the file is kept for the next try")))
+                let reason = "the daemon ended the fetch worker's input before the check of \(shownURL(job.url)); the file is kept for the next try"
+                encode(.failed(DownloadFailure(.local, reason)))
                 return 1
             } catch {
                 encode(.failed(DownloadFailure(.local, "\(error)")))

@@ -18,7 +18,7 @@ extension HostCommand {
         errorLine: @escaping @Sendable (String) -> Void
     ) async throws(Failure) {
         precondition(lineLimit > 0, "a line holds at least one byte")
-        let inputs = inputs ?? AsyncStream { $0.yield(input); $0.finish() }
+        let inputs = inputs ?? .once(input)
         try await withDeadline {
             try await self.executeLines(lineLimit: lineLimit, inputs: inputs, line: line, errorLine: errorLine)
         }
@@ -83,6 +83,16 @@ extension HostCommand {
             }
         }
         try check(result.terminationStatus, output: result.closureResult)
+    }
+}
+
+extension AsyncStream<[UInt8]> {
+    /// `bytes`, then the end: a command's whole input at once.
+    static func once(_ bytes: [UInt8]) -> Self {
+        AsyncStream { continuation in
+            continuation.yield(bytes)
+            continuation.finish()
+        }
     }
 }
 

@@ -61,7 +61,7 @@ public final class StartedCommand: Sendable {
         input: [UInt8], deadline: Duration? = nil, line: @escaping @Sendable (String) -> Void,
         errorLine: @escaping @Sendable (String) -> Void
     ) async throws(HostCommand.Failure) {
-        try await runLines(inputs: AsyncStream { $0.yield(input); $0.finish() }, deadline: deadline, line: line, errorLine: errorLine)
+        try await runLines(inputs: .once(input), deadline: deadline, line: line, errorLine: errorLine)
     }
 
     /// As `runLines(input:)`, with what `inputs` gives written as it comes
