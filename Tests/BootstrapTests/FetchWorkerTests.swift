@@ -287,14 +287,15 @@ final class FetchWorkerTests: XCTestCase {
         }
     }
 
-    func testAProgramsBytesDownloadAtOnceAndItsCheckAsTheUserWaitsForItsGate() async throws {
-        guard UserIdentity.lookup("nobody") != nil, getuid() == 0 else { throw XCTSkip("runs a check as nobody: needs root and that user") }
+    /// A small program downloaded as the agent's binary is (checked as
+    /// `nobody`), its check held until `gate` opens; returns once its whole
+    /// body is in the partial file.
+    private func downloadProgram(checkAfter gate: Gate) async throws -> (program: [UInt8], running: Task<DownloadResult, any Error>) {
         let program = Array("#!/bin/sh\necho Coder v2.18.0\n".utf8)
         try server.serve("coder", program)
         let job = DownloadJob(
             url: server.url("/files/coder"), destination: destination("coder"), mode: 0o755,
             body: .verifyProgram(runAsUser: "nobody", expectVersionContaining: "Coder"))
-        let gate = Gate()
         let service = service()
         let running = Task {
             try await service.download(
@@ -303,6 +304,13 @@ final class FetchWorkerTests: XCTestCase {
         }
         let complete = try await eventually { self.partSize("coder") == program.count }
         XCTAssertTrue(complete, "the whole body downloaded before the gate opened")
+        return (program, running)
+    }
+
+    func testAProgramsBytesDownloadAtOnceAndItsCheckAsTheUserWaitsForItsGate() async throws {
+        guard UserIdentity.lookup("nobody") != nil, getuid() == 0 else { throw XCTSkip("runs a check as nobody: needs root and that user") }
+        let gate = Gate()
+        let (program, running) = try await downloadProgram(checkAfter: gate)
         let worker = try XCTUnwrap(try workers().first)
         let waits = try await eventually { self.readsItsInput(worker) }
         XCTAssertTrue(waits, "the worker, its body complete, waits on its input for the go")
@@ -316,20 +324,7 @@ final class FetchWorkerTests: XCTestCase {
     }
 
     func testAProgramWhoseCheckIsNeverLetRunIsNeitherInstalledNorLost() async throws {
-        let program = Array("#!/bin/sh\necho Coder v2.18.0\n".utf8)
-        try server.serve("coder", program)
-        let job = DownloadJob(
-            url: server.url("/files/coder"), destination: destination("coder"), mode: 0o755,
-            body: .verifyProgram(runAsUser: "nobody", expectVersionContaining: "Coder"))
-        let gate = Gate()
-        let service = service()
-        let running = Task {
-            try await service.download(
-                job, what: "coder agent", events: ComponentEvents(.agent, sink: RecordedEvents()), logger: Logger(label: "test"),
-                beforeCheck: gate.wait)
-        }
-        let complete = try await eventually { self.partSize("coder") == program.count }
-        XCTAssertTrue(complete)
+        let (program, running) = try await downloadProgram(checkAfter: Gate())
         let worker = try XCTUnwrap(try workers().first)
 
         running.cancel()  // the component's supervision ends (a new spec) while the user is being made

@@ -192,12 +192,9 @@ public struct Supervisor<C: Clock>: Sendable where C.Duration == Duration {
         promise(policy.convergeAllowance)
         let changed: Bool
         do {
+            let prefetchChanged = try prefetched?.outcome.get() ?? false
             var context = self.context
-            var prefetchChanged = false
-            if let prefetched {
-                prefetchChanged = try prefetched.outcome.get()
-                context.followsPrefetch = true
-            }
+            context.followsPrefetch = prefetched != nil
             changed = try await component.converge(context) || prefetchChanged
         } catch is CancellationError {
             throw CancellationError()
